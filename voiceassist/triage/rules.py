@@ -1,0 +1,623 @@
+"""Load and validate the triage rules and the prompts.
+
+Both files are checked at start-up: first their shape (jsonschema), then every
+cross-reference (a finding named in a rule exists, every question has wording,
+every cause has advice...). The first problem found raises `ConfigError`
+whose message is one line naming the file, the entry and the problem.
+Nothing starts on invalid rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+LEVELS = ("ambulance", "emergency", "urgent", "doctor", "self_care")
+GROUPS = ("ambulance", "emergency", "urgent", "doctor", "risk", "pattern")
+RED_FLAG_GROUPS = ("ambulance", "emergency")
+ANSWERS = ("yes", "no", "unknown")
+COMMANDS = ("repeat", "help", "go_back", "stop", "slower", "faster", "louder", "quieter")
+
+
+class ConfigError(ValueError):
+    """A rules or prompts file is invalid. str() is one line: file: entry: problem."""
+
+    def __init__(self, path: str | Path, entry: str, problem: str):
+        self.path, self.entry, self.problem = str(path), entry, problem
+        where = f"{self.path}: {entry}: " if entry else f"{self.path}: "
+        super().__init__(where + problem)
+
+
+# --------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    group: str
+    kind: str = "yes_no"  # or "choice"
+    options: tuple[str, ...] = ()
+
+    @property
+    def red_flag(self) -> bool:
+        return self.group in RED_FLAG_GROUPS
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One clause of a rule; see the comment above disposition_rules."""
+
+    kind: str  # any | none | at_least | pain_location
+    findings: frozenset[str] = frozenset()
+    count: int = 1
+    places: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DispositionRule:
+    id: str
+    level: str
+    conditions: tuple[Condition, ...]
+    safety: bool = False
+
+    def mentions(self, finding_id: str) -> bool:
+        if finding_id == "pain_location":
+            return any(c.kind == "pain_location" for c in self.conditions)
+        return any(finding_id in c.findings for c in self.conditions if c.kind != "none")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    findings: tuple[str, ...]
+    group: str
+    kind: str = "yes_no"
+    options: tuple[str, ...] = ()
+    follow_up: bool = False
+
+    @property
+    def red_flag(self) -> bool:
+        return self.group in RED_FLAG_GROUPS
+
+    @property
+    def shared(self) -> bool:
+        return len(self.findings) > 1
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    points: Mapping[str, float]  # finding id, or "pain_location=<option>"
+    needs: frozenset[str] = frozenset()
+    serious: bool = False
+    advice: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    path: str
+    levels: tuple[str, ...]
+    findings: Mapping[str, Finding]
+    sets: Mapping[str, tuple[str, ...]]
+    disposition_rules: tuple[DispositionRule, ...]
+    questions: tuple[Question, ...]
+    causes: Mapping[str, Cause]
+    level_advice: Mapping[str, tuple[str, ...]]
+    contributing_advice: Mapping[str, str]
+    questions_after_instruction: int = 2
+
+    def question(self, qid: str) -> Question:
+        return next(q for q in self.questions if q.id == qid)
+
+    def question_of(self, finding_id: str) -> Question:
+        return next(q for q in self.questions if finding_id in q.findings)
+
+    def more_urgent(self, a: str, b: str) -> bool:
+        return self.levels.index(a) < self.levels.index(b)
+
+    def advice_ids(self) -> set[str]:
+        ids = {a for c in self.causes.values() for a in c.advice}
+        ids |= {a for v in self.level_advice.values() for a in v}
+        ids |= set(self.contributing_advice.values())
+        return ids
+
+
+@dataclass(frozen=True)
+class Prompts:
+    path: str
+    data: Mapping[str, Any]
+    # phrase -> (category, value): ("answer", "yes"), ("option", "calf"), ("command", "stop")
+    answer_phrases: Mapping[str, str] = field(default_factory=dict)
+    option_phrases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    command_phrases: Mapping[str, str] = field(default_factory=dict)
+
+    def say(self, key: str, **kw: Any) -> str:
+        return _fill(self.data["say"][key], self, **kw)
+
+    def say_list(self, key: str) -> list[str]:
+        value = self.data["say"][key]
+        return [value] if isinstance(value, str) else list(value)
+
+    def text(self, *path: str, **kw: Any) -> str:
+        node: Any = self.data
+        for p in path:
+            node = node[p]
+        return _fill(node, self, **kw)
+
+    def canonical(self, value: str, finding: str | None = None) -> str:
+        """The first phrase for an answer, an option or a command."""
+        if value in self.data["answers"]:
+            return self.data["answers"][value][0]
+        if value in self.data["commands"]:
+            return self.data["commands"][value][0]
+        for fid, options in self.data["options"].items():
+            if (finding is None or fid == finding) and value in options:
+                return options[value][0]
+        raise KeyError(value)
+
+
+def _fill(template: str, prompts: Prompts, **kw: Any) -> str:
+    kw.setdefault("number", prompts.data["emergency_number"])
+    return template.format(**kw) if "{" in template else template
+
+
+# --------------------------------------------------------------------------
+# Loading
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(path, where, f"malformed YAML: {problem}") from None
+
+
+def _schema_check(path: Path, data: Any, schema: dict) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path))))
+    if errors:
+        err = errors[0]
+        entry = ".".join(str(p) for p in err.path) or "(top level)"
+        raise ConfigError(path, entry, _plain_schema_message(err))
+
+
+def _plain_schema_message(err: jsonschema.ValidationError) -> str:
+    if err.validator == "required":
+        return err.message.replace("is a required property", "is missing")
+    if err.validator == "additionalProperties":
+        return "unknown key: " + err.message.split("(")[-1].rstrip(")").replace(" was unexpected", "")
+    if err.validator == "type":
+        return f"should be {err.validator_value}, not {type(err.instance).__name__} ({err.instance!r})"
+    if err.validator == "enum":
+        return f"{err.instance!r} is not one of {list(err.validator_value)}"
+    return err.message
+
+
+_ID = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"}
+_ID_LIST = {"type": "array", "items": _ID, "minItems": 1}
+_CONDITION = {
+    "type": "object",
+    "properties": {
+        "any": _ID_LIST,
+        "none": _ID_LIST,
+        "at_least": {"type": "integer", "minimum": 1},
+        "of": _ID_LIST,
+        "pain_location": _ID_LIST,
+    },
+    "additionalProperties": False,
+    "minProperties": 1,
+}
+RULES_SCHEMA = {
+    "type": "object",
+    "required": ["levels", "findings", "disposition_rules", "questions", "causes", "level_advice"],
+    "additionalProperties": False,
+    "properties": {
+        "levels": {"type": "array", "items": _ID},
+        "questions_after_instruction": {"type": "integer", "minimum": 0, "maximum": 5},
+        "findings": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["group"],
+                "additionalProperties": False,
+                "properties": {
+                    "group": {"enum": list(GROUPS)},
+                    "kind": {"enum": ["yes_no", "choice"]},
+                    "options": _ID_LIST,
+                },
+            },
+        },
+        "sets": {"type": "object", "additionalProperties": _ID_LIST},
+        "disposition_rules": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "level", "when"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": _ID,
+                    "level": {"type": "string"},
+                    "safety": {"type": "boolean"},
+                    "when": {"type": "array", "items": _CONDITION, "minItems": 1},
+                },
+            },
+        },
+        "questions": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "findings"],
+                "additionalProperties": False,
+                "properties": {"id": _ID, "findings": _ID_LIST, "follow_up": {"type": "boolean"}},
+            },
+        },
+        "causes": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["points", "advice"],
+                "additionalProperties": False,
+                "properties": {
+                    "serious": {"type": "boolean"},
+                    "needs": _ID_LIST,
+                    "points": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+                    },
+                    "advice": _ID_LIST,
+                },
+            },
+        },
+        "level_advice": {"type": "object", "additionalProperties": {"type": "array", "items": _ID}},
+        "contributing_advice": {"type": "object", "additionalProperties": _ID},
+    },
+}
+
+_TEXT = {"type": "string", "minLength": 1}
+_PHRASES = {"type": "array", "items": {"type": "string", "pattern": r"^[a-z][a-z' ]*[a-z]$"}, "minItems": 1}
+PROMPTS_SCHEMA = {
+    "type": "object",
+    "required": [
+        "language", "answers", "options", "commands", "emergency_number", "answer_names",
+        "option_names", "say", "levels", "questions", "findings", "causes", "advice",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "language": _TEXT,
+        "emergency_number": {"type": ["string", "integer"]},
+        "answers": {
+            "type": "object",
+            "required": list(ANSWERS),
+            "additionalProperties": False,
+            "properties": {a: _PHRASES for a in ANSWERS},
+        },
+        "options": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _PHRASES}},
+        "commands": {
+            "type": "object",
+            "required": list(COMMANDS),
+            "additionalProperties": False,
+            "properties": {c: _PHRASES for c in COMMANDS},
+        },
+        "answer_names": {"type": "object", "required": list(ANSWERS), "additionalProperties": _TEXT},
+        "option_names": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _TEXT}},
+        "say": {
+            "type": "object",
+            "additionalProperties": {"oneOf": [_TEXT, {"type": "array", "items": _TEXT, "minItems": 1}]},
+        },
+        "levels": {"type": "object", "additionalProperties": _TEXT},
+        "questions": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["ask", "again", "help"],
+                "additionalProperties": False,
+                "properties": {"ask": _TEXT, "again": _TEXT, "help": _TEXT},
+            },
+        },
+        "findings": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["reason"],
+                "additionalProperties": False,
+                "properties": {"reason": _TEXT, "ask": _TEXT},
+            },
+        },
+        "shared_reasons": {"type": "object", "additionalProperties": _TEXT},
+        "causes": {"type": "object", "additionalProperties": _TEXT},
+        "advice": {"type": "object", "additionalProperties": _TEXT},
+    },
+}
+
+# Every system sentence the dialogue uses; a prompts file must have them all.
+REQUIRED_SAY = (
+    "welcome", "how_to_answer", "help_yes_no", "help_choice", "help_commands", "no_input", "no_match",
+    "confirm", "confirm_help", "try_again", "first_question", "going_back", "more_questions", "slower",
+    "faster", "louder", "quieter", "stop", "gave_up", "safety_net", "not_a_diagnosis", "offer_repeat",
+    "goodbye", "outcome_intro", "top_cause", "other_cause", "serious_cause", "because", "unsure",
+    "no_cause", "what_to_do", "while_waiting",
+)
+
+
+def default_rules_path() -> Path:
+    return Path(str(resources.files("voiceassist.triage") / "rules.yaml"))
+
+
+def default_prompts_path(language: str = "en") -> Path:
+    return Path(str(resources.files("voiceassist") / "prompts" / f"{language}.yaml"))
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    path = Path(path) if path else default_rules_path()
+    data = _read_yaml(path)
+    _schema_check(path, data, RULES_SCHEMA)
+    return _build_rules(path, data)
+
+
+def _build_rules(path: Path, data: dict) -> Rules:
+    def fail(entry: str, problem: str) -> None:
+        raise ConfigError(path, entry, problem)
+
+    levels = tuple(data["levels"])
+    if levels != LEVELS:
+        fail("levels", f"must be {list(LEVELS)} (most urgent first), got {list(levels)}")
+
+    findings: dict[str, Finding] = {}
+    for fid, spec in data["findings"].items():
+        kind = spec.get("kind", "yes_no")
+        options = tuple(spec.get("options", ()))
+        if kind == "choice" and not options:
+            fail(f"findings.{fid}", "a choice finding needs options")
+        if kind == "yes_no" and options:
+            fail(f"findings.{fid}", "options are only for kind: choice")
+        findings[fid] = Finding(fid, spec["group"], kind, options)
+
+    sets: dict[str, tuple[str, ...]] = {}
+    for sid, members in (data.get("sets") or {}).items():
+        if sid in findings:
+            fail(f"sets.{sid}", "a set cannot have the name of a finding")
+        for m in members:
+            if m not in findings:
+                fail(f"sets.{sid}", f"unknown finding id {m!r}")
+        sets[sid] = tuple(members)
+
+    def expand(entry: str, ids: list[str], allow_choice: bool = False) -> frozenset[str]:
+        out: set[str] = set()
+        for i in ids:
+            if i in sets:
+                out |= set(sets[i])
+            elif i in findings:
+                if findings[i].kind == "choice" and not allow_choice:
+                    fail(entry, f"{i!r} is a short-answer finding; use pain_location: [...]")
+                out.add(i)
+            else:
+                fail(entry, f"unknown finding id {i!r}")
+        return frozenset(out)
+
+    location = findings.get("pain_location")
+    rules: list[DispositionRule] = []
+    seen_rule_ids: set[str] = set()
+    for n, spec in enumerate(data["disposition_rules"]):
+        entry = f"disposition_rules[{n}] ({spec['id']})"
+        if spec["id"] in seen_rule_ids:
+            fail(entry, "duplicate rule id")
+        seen_rule_ids.add(spec["id"])
+        if spec["level"] not in LEVELS or spec["level"] == "self_care":
+            fail(entry, f"level {spec['level']!r} is not one of {list(LEVELS[:-1])}")
+        conds: list[Condition] = []
+        for c in spec["when"]:
+            if "at_least" in c or "of" in c:
+                if set(c) != {"at_least", "of"}:
+                    fail(entry, "at_least goes with of, and alone in its clause")
+                conds.append(Condition("at_least", expand(entry, c["of"]), count=c["at_least"]))
+            elif len(c) != 1:
+                fail(entry, f"one condition per clause, got {sorted(c)}")
+            elif "pain_location" in c:
+                if location is None:
+                    fail(entry, "pain_location is not a finding")
+                for place in c["pain_location"]:
+                    if place not in location.options:
+                        fail(entry, f"unknown pain_location option {place!r}")
+                conds.append(Condition("pain_location", places=frozenset(c["pain_location"])))
+            else:
+                kind = next(iter(c))
+                conds.append(Condition(kind, expand(entry, c[kind])))
+        rules.append(DispositionRule(spec["id"], spec["level"], tuple(conds), spec.get("safety", False)))
+
+    questions: list[Question] = []
+    covered: dict[str, str] = {}
+    last_rank = 0
+    for n, spec in enumerate(data["questions"]):
+        entry = f"questions[{n}] ({spec['id']})"
+        if any(q.id == spec["id"] for q in questions):
+            fail(entry, "duplicate question id")
+        fids = spec["findings"]
+        for f in fids:
+            if f not in findings:
+                fail(entry, f"unknown finding id {f!r}")
+            if f in covered:
+                fail(entry, f"finding {f!r} is already asked by question {covered[f]!r}")
+            covered[f] = spec["id"]
+        kinds = {findings[f].kind for f in fids}
+        if "choice" in kinds and len(fids) > 1:
+            fail(entry, "a short-answer finding must have a question of its own")
+        groups = sorted({findings[f].group for f in fids}, key=GROUPS.index)
+        group = groups[0]
+        # Ambulance questions first, then emergency, then the rest (triage.md).
+        rank = min(GROUPS.index(group), 2)
+        if rank < last_rank:
+            fail(entry, f"a {group} question must come before the questions of less urgent groups")
+        last_rank = rank
+        if spec.get("follow_up") and len(fids) < 2:
+            fail(entry, "follow_up is only for questions with several findings")
+        first = findings[fids[0]]
+        questions.append(
+            Question(spec["id"], tuple(fids), group, first.kind, first.options, spec.get("follow_up", False))
+        )
+    for fid in findings:
+        if fid not in covered:
+            fail(f"findings.{fid}", "no question asks for this finding")
+
+    causes: dict[str, Cause] = {}
+    for cid, spec in data["causes"].items():
+        entry = f"causes.{cid}"
+        points: dict[str, float] = {}
+        for key, weight in spec["points"].items():
+            if "=" in key:
+                fid, _, option = key.partition("=")
+                if fid not in findings or findings[fid].kind != "choice":
+                    fail(entry, f"{fid!r} is not a short-answer finding")
+                if option not in findings[fid].options:
+                    fail(entry, f"unknown {fid} option {option!r}")
+                points[key] = float(weight)
+            else:
+                for f in expand(entry, [key]):
+                    points[f] = max(points.get(f, 0.0), float(weight))
+        needs = expand(entry, spec.get("needs", []))
+        causes[cid] = Cause(cid, points, needs, spec.get("serious", False), tuple(spec["advice"]))
+
+    level_advice = {k: tuple(v) for k, v in data["level_advice"].items()}
+    for lvl in level_advice:
+        if lvl not in LEVELS:
+            fail(f"level_advice.{lvl}", "unknown level")
+    contributing = dict(data.get("contributing_advice") or {})
+    for fid in contributing:
+        if fid not in findings:
+            fail(f"contributing_advice.{fid}", f"unknown finding id {fid!r}")
+
+    return Rules(
+        path=str(path),
+        levels=levels,
+        findings=findings,
+        sets=sets,
+        disposition_rules=tuple(rules),
+        questions=tuple(questions),
+        causes=causes,
+        level_advice=level_advice,
+        contributing_advice=contributing,
+        questions_after_instruction=data.get("questions_after_instruction", 2),
+    )
+
+
+def load_prompts(rules: Rules, path: str | Path | None = None) -> Prompts:
+    path = Path(path) if path else default_prompts_path()
+    data = _read_yaml(path)
+    _schema_check(path, data, PROMPTS_SCHEMA)
+
+    def fail(entry: str, problem: str) -> None:
+        raise ConfigError(path, entry, problem)
+
+    for key in REQUIRED_SAY:
+        if key not in data["say"]:
+            fail(f"say.{key}", "missing sentence")
+    for lvl in LEVELS:
+        if lvl not in data["levels"]:
+            fail(f"levels.{lvl}", "missing instruction for this level")
+    for q in rules.questions:
+        if q.id not in data["questions"]:
+            fail(f"questions.{q.id}", "question without wording")
+        if q.shared and q.id not in (data.get("shared_reasons") or {}):
+            fail(f"shared_reasons.{q.id}", "a shared question needs a reason for its yes")
+    for qid in data["questions"]:
+        if not any(q.id == qid for q in rules.questions):
+            fail(f"questions.{qid}", f"unknown question id {qid!r}")
+    for fid, finding in rules.findings.items():
+        if fid not in data["findings"]:
+            fail(f"findings.{fid}", "finding without a reason sentence")
+        q = rules.question_of(fid)
+        if q.follow_up and "ask" not in data["findings"][fid]:
+            fail(f"findings.{fid}", f"needs an ask sentence (question {q.id!r} follows it up)")
+        if finding.kind == "choice":
+            for option in finding.options:
+                if option not in (data["options"].get(fid) or {}):
+                    fail(f"options.{fid}.{option}", "option without phrases")
+                if option not in (data["option_names"].get(fid) or {}):
+                    fail(f"option_names.{fid}.{option}", "option without a name")
+    for fid in data["findings"]:
+        if fid not in rules.findings:
+            fail(f"findings.{fid}", f"unknown finding id {fid!r}")
+    for cid in rules.causes:
+        if cid not in data["causes"]:
+            fail(f"causes.{cid}", "cause without a name")
+    for cid in data["causes"]:
+        if cid not in rules.causes:
+            fail(f"causes.{cid}", f"unknown cause id {cid!r}")
+    for aid in sorted(rules.advice_ids()):
+        if aid not in data["advice"]:
+            fail(f"advice.{aid}", "advice id used by the rules has no wording")
+
+    # One phrase means one thing: a phrase accepted as two different answers
+    # would make the recogniser's result ambiguous.
+    answer_phrases: dict[str, str] = {}
+    command_phrases: dict[str, str] = {}
+    option_phrases: dict[str, dict[str, str]] = {}
+    owner: dict[str, str] = {}
+
+    def claim(phrase: str, what: str, entry: str) -> None:
+        if phrase in owner and owner[phrase] != what:
+            fail(entry, f"phrase {phrase!r} is already used for {owner[phrase]}")
+        owner[phrase] = what
+
+    for value, phrases in data["answers"].items():
+        for p in phrases:
+            claim(p, f"answer {value}", f"answers.{value}")
+            answer_phrases[p] = value
+    for cmd, phrases in data["commands"].items():
+        for p in phrases:
+            claim(p, f"command {cmd}", f"commands.{cmd}")
+            command_phrases[p] = cmd
+    for fid, options in data["options"].items():
+        for option, phrases in options.items():
+            for p in phrases:
+                claim(p, f"option {option}", f"options.{fid}.{option}")
+                option_phrases.setdefault(fid, {})[p] = option
+
+    prompts = Prompts(str(path), data, answer_phrases, option_phrases, command_phrases)
+    _check_placeholders(prompts)
+    return prompts
+
+
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+_ALLOWED_PLACEHOLDERS = {"number", "answer", "cause", "reasons", "place"}
+
+
+def _check_placeholders(prompts: Prompts) -> None:
+    def walk(node: Any, entry: str) -> None:
+        if isinstance(node, str):
+            for name in _PLACEHOLDER.findall(node):
+                if name not in _ALLOWED_PLACEHOLDERS:
+                    raise ConfigError(prompts.path, entry, f"unknown placeholder {{{name}}}")
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{entry}.{k}" if entry else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{entry}[{i}]")
+
+    walk(dict(prompts.data), "")
+
+
+def load(rules_path: str | Path | None = None, prompts_path: str | Path | None = None) -> tuple[Rules, Prompts]:
+    rules = load_rules(rules_path)
+    return rules, load_prompts(rules, prompts_path)
