@@ -1,0 +1,251 @@
+"""The triage engine: answers -> assessment. Pure: no I/O, no clock.
+
+Answers map a finding id to "yes", "no" or "unknown", and `pain_location` to
+an option id (or "unknown"). A finding not in the map has not been asked and
+counts as "no", as triage.md says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .rules import Condition, DispositionRule, Question, Rules
+
+YES, NO, UNKNOWN = "yes", "no", "unknown"
+EMERGENCY_LEVELS = ("ambulance", "emergency")
+MIN_POINTS = 1.0
+LIKELY_SHARE = 0.4  # a cause is named when it scores at least this share of the leading one
+
+
+@dataclass(frozen=True)
+class CauseResult:
+    id: str
+    score: float
+    reasons: tuple[str, ...]  # finding ids answered yes (or "pain_location") that point to it
+    uncertain: bool = False  # an answer that would point to it was "unknown"
+    serious: bool = False
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: str
+    causes: tuple[CauseResult, ...]  # ranked, most likely first; the top three are named
+    advice: tuple[str, ...]  # advice ids, in the order to say them
+    rules_fired: tuple[str, ...]
+    uncertain: bool = False
+
+    @property
+    def emergency(self) -> bool:
+        return self.level in EMERGENCY_LEVELS
+
+    @property
+    def top(self) -> tuple[CauseResult, ...]:
+        return self.causes[:3]
+
+    def top_ids(self) -> list[str]:
+        return [c.id for c in self.top]
+
+
+def is_yes(rules: Rules, answers: Mapping[str, str], finding_id: str) -> bool:
+    """Whether a finding counts as present.
+
+    An unknown red flag counts as yes: the dialogue has already asked it once
+    more in other words, and a clot or a stroke of bad luck must not be missed
+    because the person could not tell (triage.md, "Unknown answers").
+    """
+    value = answers.get(finding_id)
+    if value == YES:
+        return True
+    return value == UNKNOWN and rules.findings[finding_id].red_flag
+
+
+def _truth(rules: Rules, answers: Mapping[str, str], fid: str) -> bool | None:
+    """Three-valued: True / False, or None when not asked yet."""
+    if fid not in answers:
+        return None
+    return is_yes(rules, answers, fid)
+
+
+def _condition(rules: Rules, answers: Mapping[str, str], c: Condition, partial: bool) -> bool | None:
+    """Evaluate one clause. With partial=False every unasked finding is "no";
+    with partial=True an unasked finding is unknown and the result may be None
+    ("could still go either way")."""
+    if c.kind == "pain_location":
+        place = answers.get("pain_location")
+        if place is None:
+            return None if partial else False
+        return place in c.places
+    values = [_truth(rules, answers, f) for f in c.findings]
+    if not partial:
+        values = [bool(v) for v in values]
+    yes = sum(v is True for v in values)
+    open_ = sum(v is None for v in values)
+    if c.kind == "any":
+        return True if yes else (None if open_ else False)
+    if c.kind == "none":
+        return False if yes else (None if open_ else True)
+    if c.kind == "at_least":
+        if yes >= c.count:
+            return True
+        return None if yes + open_ >= c.count else False
+    raise ValueError(c.kind)
+
+
+def rule_holds(rules: Rules, answers: Mapping[str, str], rule: DispositionRule) -> bool:
+    return all(_condition(rules, answers, c, partial=False) for c in rule.conditions)
+
+
+def rule_possible(rules: Rules, answers: Mapping[str, str], rule: DispositionRule) -> bool:
+    """False only when answers already given rule it out, whatever comes next."""
+    return all(_condition(rules, answers, c, partial=True) is not False for c in rule.conditions)
+
+
+def level_of(rules: Rules, answers: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    fired = tuple(r.id for r in rules.disposition_rules if rule_holds(rules, answers, r))
+    level = "self_care"
+    for r in rules.disposition_rules:
+        if r.id in fired and rules.more_urgent(r.level, level):
+            level = r.level
+    return level, fired
+
+
+def rank_causes(rules: Rules, answers: Mapping[str, str], level: str) -> tuple[CauseResult, ...]:
+    place = answers.get("pain_location")
+    results = []
+    for order, cause in enumerate(rules.causes.values()):
+        score = 0.0
+        reasons: list[str] = []
+        uncertain = False
+        finding_points = 0.0
+        for key, weight in cause.points.items():
+            if key.startswith("pain_location="):
+                if place == key.partition("=")[2]:
+                    score += weight
+                    reasons.append("pain_location")
+            elif is_yes(rules, answers, key):
+                score += weight
+                reasons.append(key)
+                finding_points += weight
+            elif answers.get(key) == UNKNOWN:
+                uncertain = True
+        if cause.needs:
+            possible = any(is_yes(rules, answers, f) for f in cause.needs)
+        else:
+            # A place, or one weak hint, does not name a cause: the answers
+            # pointing to it must weigh at least MIN_POINTS.
+            possible = finding_points >= MIN_POINTS
+        if not possible:
+            continue
+        # A serious cause whose own sign is present explains an urgent
+        # outcome: it is always named, and first, so that the danger is
+        # ruled out first (a ruptured Baker's cyst looks like a clot).
+        explains = cause.serious and not rules.more_urgent("urgent", level)
+        results.append((explains, score, order, CauseResult(cause.id, score, tuple(reasons), uncertain, cause.serious)))
+    if not results:
+        return ()
+    # Only likely causes are named: those close enough to the leading one.
+    lead = max(r[1] for r in results)
+    kept = [r for r in results if r[0] or r[1] >= LIKELY_SHARE * lead]
+    kept.sort(key=lambda r: (not r[0], -r[1], r[2]))
+    return tuple(r[3] for r in kept)
+
+
+def _advice(rules: Rules, answers: Mapping[str, str], level: str, causes: Iterable[CauseResult]) -> tuple[str, ...]:
+    out: list[str] = []
+    top = list(causes)[:3]
+    if level in EMERGENCY_LEVELS:
+        # While waiting for emergency care, only the serious causes' advice is
+        # right: ice, compression or massage could harm a clot.
+        top = [c for c in top if c.serious]
+    for c in top:
+        out += rules.causes[c.id].advice
+    for fid, advice_id in rules.contributing_advice.items():
+        if is_yes(rules, answers, fid) and level not in EMERGENCY_LEVELS:
+            out.append(advice_id)
+    out += rules.level_advice.get(level, ())
+    return tuple(dict.fromkeys(out))
+
+
+def assess(rules: Rules, answers: Mapping[str, str]) -> Assessment:
+    level, fired = level_of(rules, answers)
+    causes = rank_causes(rules, answers, level)
+    uncertain = any(c.uncertain for c in causes[:3])
+    return Assessment(level, causes, _advice(rules, answers, level, causes), fired, uncertain)
+
+
+# --------------------------------------------------------------------------
+# What a question can still change (the dialogue's skipping rule)
+
+
+def possible_answers(question: Question) -> list[dict[str, str]]:
+    """The answers a question could get, as findings -> value, "no" excepted."""
+    if question.kind == "choice":
+        return [{question.findings[0]: option} for option in question.options]
+    return [{f: YES for f in question.findings}]
+
+
+def can_change_level(rules: Rules, answers: Mapping[str, str], question: Question) -> bool:
+    """Could some answer to this question, with any answers still to come,
+    make the level more urgent than it is now? Found from the rules
+    themselves, so that combinations count (two risk factors asked in two
+    questions, each of which alone would change nothing)."""
+    open_answers = {k: v for k, v in answers.items() if k not in question.findings}
+    current, _ = level_of(rules, open_answers)
+    for rule in rules.disposition_rules:
+        if not rules.more_urgent(rule.level, current):
+            continue
+        if not any(rule.mentions(f) for f in question.findings):
+            continue
+        if rule_possible(rules, open_answers, rule):
+            return True
+    return False
+
+
+def can_change_causes(rules: Rules, answers: Mapping[str, str], question: Question) -> bool:
+    """Would some answer to this question change which causes are named
+    (the top three), given the answers so far (others still counted "no")?"""
+    base = {k: v for k, v in answers.items() if k not in question.findings}
+    level, _ = level_of(rules, base)
+    before = {c.id for c in rank_causes(rules, base, level)[:3]}
+    for extra in possible_answers(question):
+        trial = {**base, **extra}
+        level, _ = level_of(rules, trial)
+        if {c.id for c in rank_causes(rules, trial, level)[:3]} != before:
+            return True
+    return False
+
+
+def relevance(rules: Rules, answers: Mapping[str, str], question: Question) -> float:
+    """How much a yes would add to the causes that already have some support:
+    asks first what sharpens the picture the answers have begun to draw."""
+    supported = [c for c in rules.causes.values() if _raw_score(rules, answers, c) > 0]
+    best = 0.0
+    for extra in possible_answers(question):
+        keys = [f"{k}={v}" if rules.findings[k].kind == "choice" else k for k, v in extra.items()]
+        best = max(best, sum(c.points.get(k, 0.0) for c in supported for k in keys))
+    return best
+
+
+def _raw_score(rules: Rules, answers: Mapping[str, str], cause) -> float:
+    place = answers.get("pain_location")
+    score = 0.0
+    for key, weight in cause.points.items():
+        if key.startswith("pain_location="):
+            score += weight if place == key.partition("=")[2] else 0.0
+        elif is_yes(rules, answers, key):
+            score += weight
+    return score
+
+
+@dataclass
+class Matters:
+    level: bool = False
+    causes: bool = False
+
+    def __bool__(self) -> bool:
+        return self.level or self.causes
+
+
+def question_matters(rules: Rules, answers: Mapping[str, str], question: Question) -> Matters:
+    return Matters(can_change_level(rules, answers, question), can_change_causes(rules, answers, question))
