@@ -1,0 +1,458 @@
+"""The dialogue manager: one consultation as a pure state machine.
+
+It follows the classic voice-form model (VoiceXML's form interpretation
+algorithm): select the next question that can still change the outcome,
+collect an answer (prompt, listen with that question's grammar), process it
+(fill, or raise no-input / no-match / help), with per-prompt counters for
+escalating reprompts and a safe ending after repeated failure.
+
+No audio, no clock, no printing: `start()` and `handle(event)` return a
+`Turn` saying what to say and what to listen for next. The keyboard, the
+replay patient and the microphone are thin adapters around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..triage import engine
+from ..triage.engine import NO, UNKNOWN, YES, Assessment
+from ..triage.rules import Prompts, Question, Rules
+from . import answers as answer_text
+from .outcome import outcome_sentences, stop_sentences
+
+
+# ----------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Heard:
+    """Something was said (or typed). Confidence 1.0 for the keyboard."""
+
+    text: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Silence:
+    """The no-input timeout passed without speech."""
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """The kiosk's idle timeout: the person has walked away."""
+
+
+# ----------------------------------------------------------------- output
+
+
+@dataclass(frozen=True)
+class Listen:
+    question: str  # question id, or "confirm" / "offer_repeat"
+    findings: tuple[str, ...]
+    kind: str  # yes_no | choice | confirm | offer
+    grammar: tuple[str, ...]
+    red_flag: bool = False
+    mode: str = "ask"  # ask | again | follow_up | confirm | offer
+    confirming: str | None = None  # the answer being confirmed
+    prompt: str = ""  # the sentence that asks for this answer
+
+
+@dataclass(frozen=True)
+class Filled:
+    question: str
+    findings: tuple[str, ...]
+    answer: str
+    heard: str
+    confidence: float
+    attempts: int
+
+
+@dataclass
+class Turn:
+    say: list[str]
+    listen: Listen | None
+    done: bool = False
+    assessment: Assessment | None = None
+    action: str | None = None  # slower | faster | louder | quieter: for the voice layer
+    filled: list[Filled] = field(default_factory=list)
+    instruction: bool = False  # an emergency instruction is among `say`
+    ending: str | None = None  # completed | stopped | gave_up | timed_out
+
+
+@dataclass
+class Settings:
+    """Confidence thresholds (VoiceXML-style reject / confirm / accept) and
+    the reprompt limits."""
+
+    reject_below: float = 0.35  # below: not understood (no-match)
+    confirm_below: float = 0.70  # below: "I heard no. Is that right?"
+    red_flag_no_accept: float = 0.90  # a "no" to a red flag below this is confirmed
+    max_no_input: int = 3  # the third silence in a row on one prompt ends safely
+    max_no_match: int = 3
+    max_failures: int = 8  # no-inputs and no-matches in the whole consultation
+    offer_repeat: bool = True
+    max_repeats: int = 3
+
+
+# ----------------------------------------------------------------- manager
+
+
+@dataclass
+class _Snapshot:
+    answers: dict
+    via: dict
+    announced: str | None
+    extra_asked: int
+    followups: list
+    again_done: set
+    question: Question
+    finding: str | None  # a follow-up's finding
+
+
+class Dialogue:
+    def __init__(self, rules: Rules, prompts: Prompts, settings: Settings | None = None):
+        self.rules, self.prompts = rules, prompts
+        self.settings = settings or Settings()
+        self.answers: dict[str, str] = {}
+        self.via: dict[str, str] = {}  # finding -> shared question that answered it
+        self.history: list[_Snapshot] = []
+        self.announced: str | None = None  # the emergency level already told
+        self.extra_asked = 0
+        self.followups: list[str] = []
+        self.again_done: set[str] = set()
+        self.listen: Listen | None = None
+        self.question: Question | None = None
+        self.finding: str | None = None  # set when the prompt follows up one finding
+        self.pending: tuple[str, Listen] | None = None  # (answer, original prompt) to confirm
+        self.no_input = self.no_match = self.failures = 0
+        self.attempts = 0
+        self.repeats = 0
+        self.outcome: list[str] = []
+        self.done = False
+
+    # -- public -----------------------------------------------------------
+
+    def start(self) -> Turn:
+        say = [self.prompts.say("welcome"), self.prompts.say("how_to_answer")]
+        return self._advance(say)
+
+    def handle(self, event: Heard | Silence | Timeout) -> Turn:
+        if self.done:
+            return Turn([], None, done=True, assessment=self.assessment())
+        if isinstance(event, Timeout):
+            return self._end("timed_out", [self.prompts.say("gave_up")])
+        if isinstance(event, Silence):
+            return self._no_input()
+        listen = self.listen
+        assert listen is not None
+        vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.findings else None)
+        parsed = answer_text.parse(event.text, vocab)
+        if parsed is None:
+            return self._no_match()
+        if event.confidence < self.settings.reject_below and not self._keeps(parsed):
+            return self._no_match()
+        if parsed.kind == "command":
+            return self._command(parsed.value)
+        value = parsed.value
+        if listen.kind == "offer":
+            return self._offer(value)
+        if listen.kind == "confirm":
+            return self._confirm(value, event)
+        return self._answer(value, event)
+
+    def assessment(self) -> Assessment:
+        return engine.assess(self.rules, self.answers)
+
+    # -- answers ------------------------------------------------------------
+
+    def _keeps(self, parsed: answer_text.Parsed) -> bool:
+        """A "yes" to a red flag is never dropped, however unsure the recogniser."""
+        return bool(self.listen and self.listen.red_flag and parsed == answer_text.Parsed("answer", YES))
+
+    def _answer(self, value: str, event: Heard) -> Turn:
+        listen = self.listen
+        s = self.settings
+        c = event.confidence
+        if listen.red_flag and value == NO:
+            needs_confirm = c < s.red_flag_no_accept
+        else:
+            needs_confirm = c < s.confirm_below
+        if needs_confirm:
+            return self._ask_confirm(value, listen)
+        return self._accept(value, event.text, c)
+
+    def _accept(self, value: str, heard: str, confidence: float) -> Turn:
+        q, finding = self.question, self.finding
+        assert q is not None
+        self.pending = None
+        if value == UNKNOWN and q.red_flag and finding is None and q.id not in self.again_done:
+            # triage.md: an unknown red flag is asked once more in other words.
+            self.again_done.add(q.id)
+            return self._prompt([], q, mode="again")
+        filled = Filled(q.id, (finding,) if finding else q.findings, value, heard, confidence, self.attempts)
+        self.history.append(
+            _Snapshot(
+                dict(self.answers), dict(self.via), self.announced, self.extra_asked,
+                list(self.followups), set(self.again_done), q, finding,
+            )
+        )
+        if finding is not None:
+            self.answers[finding] = value
+            self.via.pop(finding, None)
+        else:
+            for f in q.findings:
+                self.answers[f] = value
+                if q.shared and value == YES:
+                    self.via[f] = q.id
+            if q.shared and value == YES and q.follow_up:
+                self.followups = list(q.findings)
+        turn = self._advance([])
+        turn.filled.insert(0, filled)
+        return turn
+
+    def _ask_confirm(self, value: str, original: Listen) -> Turn:
+        self.pending = (value, original)
+        name = self._answer_name(value, original)
+        text = self.prompts.say("confirm", answer=name)
+        self.listen = Listen(
+            original.question, original.findings, "confirm",
+            tuple(answer_text.grammar(self.prompts, "confirm")), original.red_flag,
+            mode="confirm", confirming=value, prompt=text,
+        )
+        self.attempts += 1
+        return Turn([text], self.listen)
+
+    def _answer_name(self, value: str, listen: Listen) -> str:
+        if listen.kind == "choice" and value != UNKNOWN:
+            return self.prompts.text("option_names", listen.findings[0], value)
+        return self.prompts.text("answer_names", value)
+
+    def _confirm(self, value: str, event: Heard) -> Turn:
+        assert self.pending is not None
+        pending, original = self.pending
+        if value == YES:
+            return self._accept(pending, pending, event.confidence)
+        self.pending = None
+        self.listen = original
+        return self._reprompt([self.prompts.say("try_again")])
+
+    def _offer(self, value: str) -> Turn:
+        if value == YES and self.repeats < self.settings.max_repeats:
+            self.repeats += 1
+            return Turn(self.outcome + [self.listen.prompt], self.listen, assessment=self.assessment())
+        return self._finish_offer()
+
+    def _finish_offer(self) -> Turn:
+        self.done = True
+        return Turn([self.prompts.say("goodbye")], None, done=True, assessment=self.assessment(), ending="completed")
+
+    # -- commands -------------------------------------------------------------
+
+    def _command(self, cmd: str) -> Turn:
+        p = self.prompts
+        if cmd == "repeat":
+            if self.listen.kind == "offer":
+                return self._offer(YES)
+            return self._reprompt([])
+        if cmd == "help":
+            return self._reprompt(self._help())
+        if cmd == "go_back":
+            return self._go_back()
+        if cmd == "stop":
+            if self.listen.kind == "offer":
+                return self._finish_offer()
+            return self._end("stopped", [p.say("stop")])
+        # slower / faster / louder / quieter: the voice layer acts on it.
+        turn = self._reprompt([p.say(cmd)])
+        turn.action = cmd
+        return turn
+
+    def _help(self) -> list[str]:
+        p = self.prompts
+        listen = self.listen
+        out = []
+        if listen.kind in ("yes_no", "choice") and self.question is not None:
+            out.append(p.text("questions", self.question.id, "help"))
+        if listen.kind == "confirm":
+            out.append(p.say("confirm_help"))
+        elif listen.kind == "choice":
+            out.append(p.say("help_choice"))
+        else:
+            out.append(p.say("help_yes_no"))
+        out.append(p.say("help_commands"))
+        return out
+
+    def _go_back(self) -> Turn:
+        if self.listen.kind == "offer" or not self.history:
+            say = [] if self.listen.kind == "offer" else [self.prompts.say("first_question")]
+            return self._reprompt(say)
+        snap = self.history.pop()
+        self.answers, self.via = snap.answers, snap.via
+        self.announced, self.extra_asked = snap.announced, snap.extra_asked
+        self.followups, self.again_done = snap.followups, snap.again_done
+        self.pending = None
+        mode = "follow_up" if snap.finding else "ask"
+        return self._prompt([self.prompts.say("going_back")], snap.question, mode=mode, finding=snap.finding)
+
+    # -- failures -----------------------------------------------------------
+
+    def _no_input(self) -> Turn:
+        self.no_input += 1
+        self.failures += 1
+        if self.listen.kind == "offer":
+            return self._finish_offer()
+        if self.no_input >= self.settings.max_no_input or self.failures >= self.settings.max_failures:
+            return self._give_up()
+        lines = self.prompts.say_list("no_input")
+        say = [lines[min(self.no_input, len(lines)) - 1]]
+        if self.no_input > 1:
+            say += self._help()[-2:-1]
+        return self._reprompt(say)
+
+    def _no_match(self) -> Turn:
+        self.no_match += 1
+        self.failures += 1
+        if self.listen.kind == "offer":
+            return self._finish_offer()
+        if self.no_match >= self.settings.max_no_match or self.failures >= self.settings.max_failures:
+            return self._give_up()
+        lines = self.prompts.say_list("no_match")
+        say = [lines[min(self.no_match, len(lines)) - 1]]
+        help_ = self._help()
+        # First time: what can be said. Second time: why it is asked, too.
+        say += help_[:-1] if self.no_match > 1 else help_[-2:-1]
+        return self._reprompt(say)
+
+    def _give_up(self) -> Turn:
+        # A red-flag "yes" waiting for confirmation is kept, never dropped.
+        if self.pending and self.pending[1].red_flag and self.pending[0] == YES:
+            q, finding = self.question, self.finding
+            for f in ((finding,) if finding else q.findings):
+                self.answers[f] = YES
+        return self._end("gave_up", [self.prompts.say("gave_up")])
+
+    def _end(self, why: str, say: list[str]) -> Turn:
+        self.done = True
+        a = self.assessment()
+        lines = say + stop_sentences(self.rules, self.prompts, a)
+        return Turn(lines, None, done=True, assessment=a, instruction=a.emergency, ending=why)
+
+    # -- prompting ------------------------------------------------------------
+
+    def _reprompt(self, say: list[str]) -> Turn:
+        """Say `say`, then the current prompt again."""
+        self.attempts += 1
+        return Turn(say + [self.listen.prompt], self.listen)
+
+    def _prompt(self, say: list[str], q: Question, mode: str = "ask", finding: str | None = None) -> Turn:
+        p = self.prompts
+        if self.question is not q or self.finding != finding:
+            self.no_input = self.no_match = 0
+            self.attempts = 0
+        self.question, self.finding = q, finding
+        if finding is not None:
+            text = p.text("findings", finding, "ask")
+            findings: tuple[str, ...] = (finding,)
+        else:
+            text = p.text("questions", q.id, "again" if mode == "again" else "ask")
+            findings = q.findings
+        kind = q.kind
+        grammar = answer_text.grammar(p, kind, findings[0] if kind == "choice" else None)
+        self.listen = Listen(q.id, findings, kind, tuple(grammar), q.red_flag, mode=mode, prompt=text)
+        self.attempts += 1
+        return Turn(say + [text], self.listen)
+
+    # -- selection ------------------------------------------------------------
+
+    def _advance(self, say: list[str]) -> Turn:
+        """Select the next prompt, or the outcome, after an answer."""
+        # Follow-ups of a shared question come first.
+        while self.followups:
+            f = self.followups.pop(0)
+            if self._follow_up_matters(f):
+                return self._with_announcement(say, lambda s: self._prompt(s, self.rules.question_of(f), "follow_up", f))
+        level = engine.level_of(self.rules, self.answers)[0]
+        if level in engine.EMERGENCY_LEVELS:
+            q = self._next_after_instruction()
+        else:
+            q = self._next_question()
+        if q is None:
+            return self._finish(say)
+        return self._with_announcement(say, lambda s: self._prompt(s, q))
+
+    def _with_announcement(self, say: list[str], then) -> Turn:
+        """Speak the emergency instruction as soon as the deciding answer is in."""
+        level = engine.level_of(self.rules, self.answers)[0]
+        announce = level in engine.EMERGENCY_LEVELS and (
+            self.announced is None or self.rules.more_urgent(level, self.announced)
+        )
+        if announce:
+            first = self.announced is None
+            self.announced = level
+            say = say + [self.prompts.text("levels", level)]
+            if first:
+                say.append(self.prompts.say("more_questions"))
+        turn = then(say)
+        turn.instruction = turn.instruction or announce
+        return turn
+
+    def _unanswered(self) -> list[Question]:
+        return [q for q in self.rules.questions if not all(f in self.answers for f in q.findings)]
+
+    def _next_question(self) -> Question | None:
+        """Red flags in their order; then anything that could still change the
+        level; then the question that tells most about the causes in view.
+        Questions that can change neither the level nor the named causes are
+        skipped (triage.md, "Dialogue rules")."""
+        best = None
+        for n, q in enumerate(self._unanswered()):
+            if q.red_flag or engine.can_change_level(self.rules, self.answers, q):
+                return q
+            if engine.can_change_causes(self.rules, self.answers, q):
+                key = (-engine.relevance(self.rules, self.answers, q), n)
+                if best is None or key < best[0]:
+                    best = (key, q)
+        return best[1] if best else None
+
+    def _next_after_instruction(self) -> Question | None:
+        """After the instruction: first anything that could still make the level
+        more urgent (ambulance rather than emergency), then at most a few
+        questions that sharpen the likely causes, the most telling first."""
+        open_ = self._unanswered()
+        for q in open_:
+            if engine.can_change_level(self.rules, self.answers, q):
+                return q
+        if self.extra_asked >= self.rules.questions_after_instruction:
+            return None
+        best = [
+            (-engine.relevance(self.rules, self.answers, q), n, q)
+            for n, q in enumerate(open_)
+            if engine.can_change_causes(self.rules, self.answers, q)
+        ]
+        if not best:
+            return None
+        self.extra_asked += 1
+        return min(best, key=lambda b: b[:2])[2]
+
+    def _follow_up_matters(self, finding: str) -> bool:
+        """A finding covered by a shared "yes" counts as yes until its own
+        question says otherwise: ask only when a "no" would change something."""
+        trial = {**self.answers, finding: NO}
+        before, after = engine.assess(self.rules, self.answers), engine.assess(self.rules, trial)
+        return before.level != after.level or before.top_ids() != after.top_ids()
+
+    def _finish(self, say: list[str]) -> Turn:
+        a = self.assessment()
+        self.announced = a.level if a.emergency else self.announced
+        self.outcome = outcome_sentences(self.rules, self.prompts, a, self.answers, self.via)
+        if self.settings.offer_repeat:
+            text = self.prompts.say("offer_repeat")
+            self.question, self.finding = None, None
+            self.no_input = self.no_match = 0
+            self.listen = Listen(
+                "offer_repeat", (), "offer", tuple(answer_text.grammar(self.prompts, "offer")), prompt=text
+            )
+            return Turn(say + self.outcome + [text], self.listen, assessment=a, instruction=a.emergency)
+        self.done = True
+        return Turn(say + self.outcome, None, done=True, assessment=a, instruction=a.emergency, ending="completed")

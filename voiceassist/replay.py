@@ -1,0 +1,244 @@
+"""The simulated patient (shared/spec/replay.md).
+
+A case gives the answers a person would give; the patient answers each
+prompt of the real dialogue manager from them. With `--text` it answers with
+the canonical phrase as text; with `--bank DIR` it speaks recordings that go
+through the same endpointer and recogniser as a microphone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import yaml
+
+from .dialogue.manager import Dialogue, Heard, Listen, Settings, Silence, Turn
+from .triage.engine import EMERGENCY_LEVELS
+from .triage.rules import ANSWERS, ConfigError, Prompts, Rules
+
+MAX_TURNS = 200  # a consultation that has not ended by then is a failure, not a hang
+
+
+@dataclass
+class Case:
+    id: str
+    answers: dict[str, str]
+    expect: dict[str, Any] | None = None
+    story: str = ""
+
+
+def _answer_value(value: Any) -> str:
+    # PyYAML (YAML 1.1) reads bare yes/no as booleans: they mean the answers.
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def load_cases(path: str | Path, rules: Rules) -> list[Case]:
+    """Read and check a cases file. Raises ConfigError (one line) on bad input."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(path, f"line {mark.line + 1}" if mark else "", f"malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise ConfigError(path, "", "expected a case or a list of cases")
+    cases = []
+    for n, item in enumerate(data):
+        entry = f"case {n + 1}"
+        if not isinstance(item, dict) or "id" not in item:
+            raise ConfigError(path, entry, "a case needs an id")
+        entry = f"case {item['id']}"
+        raw = item.get("answers") or {}
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "answers must be a mapping of finding id to answer")
+        answers: dict[str, str] = {}
+        for fid, value in raw.items():
+            finding = rules.findings.get(fid)
+            if finding is None:
+                raise ConfigError(path, entry, f"unknown finding id {fid!r}")
+            value = _answer_value(value)
+            allowed = finding.options + ("unknown",) if finding.kind == "choice" else ANSWERS
+            if value not in allowed:
+                raise ConfigError(path, entry, f"{fid}: {value!r} is not one of {list(allowed)}")
+            answers[fid] = value
+        expect = item.get("expect")
+        if expect is not None:
+            if not isinstance(expect, dict) or expect.get("level") not in rules.levels:
+                raise ConfigError(path, entry, f"expect.level must be one of {list(rules.levels)}")
+            for cid in expect.get("causes") or []:
+                if cid not in rules.causes:
+                    raise ConfigError(path, entry, f"unknown cause id {cid!r}")
+        cases.append(Case(str(item["id"]), answers, expect, str(item.get("story", ""))))
+    return cases
+
+
+def meant(case: Case, listen: Listen, original_meaning: Callable[[Listen], str] | None = None) -> str:
+    """What the patient means to answer (replay.md, "How the patient answers")."""
+    if listen.kind == "offer":
+        return "no"
+    values = [case.answers.get(f) for f in listen.findings]
+    if listen.kind == "choice":
+        answer = values[0] or "unknown"
+    elif "yes" in values:
+        answer = "yes"
+    elif "unknown" in values:
+        answer = "unknown"
+    else:
+        answer = "no"
+    if listen.kind == "confirm":
+        return "yes" if listen.confirming == answer else "no"
+    return answer
+
+
+@dataclass
+class Result:
+    case: Case
+    level: str = ""
+    causes: list[str] = field(default_factory=list)
+    emergency: bool = False
+    turns: list[dict] = field(default_factory=list)
+    spoken: list[str] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+    questions: int = 0  # answers filled
+    instruction_after: int | None = None  # answers filled when the instruction was first spoken
+    error: str | None = None
+    ending: str | None = None
+
+    @property
+    def passed(self) -> bool | None:
+        exp = self.case.expect
+        if exp is None:
+            return None
+        if self.error:
+            return False
+        return self.level == exp["level"] and all(c in self.causes for c in exp.get("causes") or [])
+
+    def safety_failure(self, levels: tuple[str, ...]) -> bool:
+        exp = self.case.expect
+        if exp is None:
+            return False
+        if not self.level:
+            return True
+        return levels.index(self.level) > levels.index(exp["level"])
+
+    def json(self) -> dict:
+        return {
+            "case": self.case.id,
+            "outcome": {"level": self.level, "causes": self.causes, "emergency": self.emergency},
+            "turns": self.turns,
+            "spoken": self.spoken,
+            "questions": self.questions,
+            "instruction_after": self.instruction_after,
+            "error": self.error,
+            "pass": self.passed,
+        }
+
+
+class TextPatient:
+    """Answers with the canonical phrase as text, at full confidence."""
+
+    def __init__(self, prompts: Prompts):
+        self.prompts = prompts
+
+    def reply(self, case: Case, listen: Listen, spoken: list[str]) -> tuple[str, Heard | Silence]:
+        value = meant(case, listen)
+        finding = listen.findings[0] if listen.kind == "choice" else None
+        phrase = self.prompts.canonical(value, finding)
+        return value, Heard(phrase, 1.0)
+
+    def close(self) -> None:
+        pass
+
+
+def run_case(rules: Rules, prompts: Prompts, case: Case, patient, settings: Settings | None = None,
+             on_say: Callable[[list[str]], None] | None = None) -> Result:
+    result = Result(case)
+    dialogue = Dialogue(rules, prompts, settings)
+
+    def said(turn: Turn) -> None:
+        result.spoken += turn.say
+        result.transcript += [f"assistant: {s}" for s in turn.say]
+        if on_say:
+            on_say(turn.say)
+        for f in turn.filled:
+            result.questions += 1
+            result.turns.append({
+                "question": f.question, "findings": list(f.findings),
+                "meant": meant(case, Listen(f.question, f.findings, rules.question(f.question).kind, ())),
+                "heard": f.heard, "answer": f.answer,
+                "confidence": round(f.confidence, 3), "attempts": f.attempts,
+            })
+        if turn.instruction and result.instruction_after is None:
+            result.instruction_after = result.questions
+
+    turn = dialogue.start()
+    said(turn)
+    for _ in range(MAX_TURNS):
+        if turn.done:
+            break
+        value, event = patient.reply(case, turn.listen, turn.say)
+        heard = event.text if isinstance(event, Heard) else "(silence)"
+        result.transcript.append(f"patient: {heard}" + ("" if isinstance(event, Heard) and heard == prompts.canonical(value, turn.listen.findings[0] if turn.listen.kind == "choice" else None) else f"  [meant {value}]"))
+        turn = dialogue.handle(event)
+        said(turn)
+    else:
+        result.error = f"the consultation did not end after {MAX_TURNS} turns"
+    a = dialogue.assessment()
+    result.level, result.causes, result.emergency = a.level, a.top_ids(), a.level in EMERGENCY_LEVELS
+    result.ending = turn.ending
+    return result
+
+
+def summary(results: Iterable[Result], levels: tuple[str, ...]) -> dict:
+    results = list(results)
+    answers = sum(len(r.turns) for r in results)
+    correct = sum(1 for r in results for t in r.turns if t["meant"] == t["answer"])
+    return {
+        "cases": len(results),
+        "passed": sum(1 for r in results if r.passed),
+        "failed": sum(1 for r in results if r.passed is False),
+        "safety_failures": sum(1 for r in results if r.safety_failure(levels)),
+        "answers": answers,
+        "answers_correct": correct,
+    }
+
+
+def print_results(results: list[Result], levels: tuple[str, ...], as_json: bool, out) -> None:
+    for r in results:
+        if as_json:
+            out.write(json.dumps(r.json()) + "\n")
+            continue
+        out.write(f"--- {r.case.id}" + (f": {r.case.story}" if r.case.story else "") + "\n")
+        for line in r.transcript:
+            out.write(f"  {line}\n")
+        verdict = {True: "PASS", False: "FAIL", None: "DONE"}[r.passed]
+        detail = f"level {r.level}, causes {', '.join(r.causes) or 'none'}, {r.questions} answers"
+        if r.case.expect:
+            detail += f" (expected {r.case.expect['level']}: {', '.join(r.case.expect.get('causes') or [])})"
+        if r.error:
+            detail += f"; error: {r.error}"
+        if r.safety_failure(levels):
+            detail += "; SAFETY FAILURE: less urgent than expected"
+        out.write(f"{verdict} {r.case.id}: {detail}\n")
+    s = summary(results, levels)
+    if as_json:
+        out.write(json.dumps({"summary": s}) + "\n")
+    else:
+        out.write(
+            f"\n{s['passed']} passed, {s['failed']} failed"
+            f" ({s['cases']} cases, {s['safety_failures']} safety failures,"
+            f" {s['answers_correct']}/{s['answers']} answers understood)\n"
+        )
