@@ -1,0 +1,213 @@
+"""Speech synthesis with the real pyttsx3 + espeak-ng (no fake engine)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyttsx3")
+from voiceassist.speech.tts import RATE_MAX, RATE_MIN, Synthesiser, TTSError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def seconds(result: tuple[np.ndarray, int]) -> float:
+    samples, rate = result
+    return len(samples) / rate
+
+
+@pytest.fixture
+def tts(tmp_path: Path) -> Synthesiser:
+    with Synthesiser(cache_dir=tmp_path / "tts") as s:
+        yield s
+
+
+def test_synthesises_real_speech(tts: Synthesiser):
+    samples, rate = tts.synthesise("Does the back of your leg hurt?")
+    assert samples.dtype == np.int16 and samples.ndim == 1
+    assert rate == 22050
+    assert 0.8 < len(samples) / rate < 5.0
+    rms = np.sqrt(np.mean(samples.astype(np.float64) ** 2))
+    assert rms > 500, "synthesised audio is (nearly) silent"
+
+
+def test_hundred_sentences_in_a_row_do_not_hang(tmp_path: Path):
+    tts = Synthesiser(cache_dir=tmp_path, disk_cache=False, timeout_s=20)
+    lengths = []
+    for i in range(100):
+        samples, rate = tts.synthesise(f"Question {i}. Is the pain worse when you walk?")
+        assert samples.size > rate // 2, f"sentence {i} came back (nearly) empty"
+        lengths.append(len(samples))
+    assert tts.stats["synthesised"] == 100
+    # same rate and voice: every sentence about as long as the others
+    assert max(lengths) < 1.5 * min(lengths)
+
+
+def test_memory_cache_hit_is_fast_and_identical(tts: Synthesiser):
+    t0 = time.perf_counter()
+    first = tts.synthesise("Is your calf swollen?")
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    second = tts.synthesise("Is your calf swollen?")
+    hot = time.perf_counter() - t0
+    assert second[0] is first[0] and second[1] == first[1]
+    assert tts.stats == {"memory_hits": 1, "disk_hits": 0, "synthesised": 1}
+    assert hot < cold
+    with pytest.raises(ValueError):
+        first[0][0] = 1  # cached audio is read-only, so nobody can alter it
+
+
+def test_disk_cache_survives_a_new_synthesiser(tmp_path: Path):
+    a = Synthesiser(cache_dir=tmp_path)
+    samples, rate = a.synthesise("Is your leg warm?")
+    assert len(list(tmp_path.glob("*.wav"))) == 1
+    b = Synthesiser(cache_dir=tmp_path)
+    again, rate2 = b.synthesise("Is your leg warm?")
+    assert b.stats == {"memory_hits": 0, "disk_hits": 1, "synthesised": 0}
+    assert rate2 == rate and np.array_equal(again, samples)
+
+
+def test_corrupt_disk_cache_entry_is_resynthesised(tmp_path: Path):
+    a = Synthesiser(cache_dir=tmp_path)
+    a.synthesise("Is your heel sore?")
+    [entry] = tmp_path.glob("*.wav")
+    entry.write_bytes(b"not a wav file")
+    b = Synthesiser(cache_dir=tmp_path)
+    samples, _ = b.synthesise("Is your heel sore?")
+    assert samples.size and b.stats["synthesised"] == 1
+
+
+def test_rate_changes_duration(tmp_path: Path):
+    text = "Does your calf hurt when you walk?"
+    durations = {}
+    for rate in (100, 160, 220, 130):  # out of order: each change must take effect
+        durations[rate] = seconds(Synthesiser(rate_wpm=rate, cache_dir=tmp_path).synthesise(text))
+    assert durations[100] > durations[130] > durations[160] > durations[220]
+    assert durations[100] / durations[220] > 1.6
+
+
+def test_set_rate_clamps_and_steps(tts: Synthesiser):
+    assert tts.set_rate(50) == RATE_MIN == tts.rate_wpm
+    assert tts.set_rate(500) == RATE_MAX
+    tts.set_rate(160)
+    assert tts.change_rate(-20) == 140  # "slower"
+    assert tts.change_rate(+40) == 180  # "faster"
+
+
+def test_set_rate_on_one_instance_applies_to_next_sentence(tts: Synthesiser):
+    normal = seconds(tts.synthesise("Please say yes or no."))
+    tts.set_rate(100)
+    slow = seconds(tts.synthesise("Please say yes or no."))
+    assert slow > 1.3 * normal
+
+
+def test_cache_key_distinguishes_text_rate_and_voice(tmp_path: Path):
+    a = Synthesiser(cache_dir=tmp_path, rate_wpm=160)
+    keys = {
+        a.cache_key("Hello."),
+        a.cache_key("Hello again."),
+        a.cache_key("Hello.", rate_wpm=120),
+        Synthesiser(cache_dir=tmp_path, voice="en-us").cache_key("Hello."),
+        Synthesiser(cache_dir=tmp_path, voice="en-gb+f3").cache_key("Hello."),
+    }
+    assert len(keys) == 5
+    assert a.cache_key("  Hello. ") == a.cache_key("Hello.")
+    # and the cached audio really is per voice
+    us = Synthesiser(cache_dir=tmp_path, voice="en-us").synthesise("Hello.")
+    f3 = Synthesiser(cache_dir=tmp_path, voice="en-gb+f3").synthesise("Hello.")
+    assert not (len(us[0]) == len(f3[0]) and np.array_equal(us[0], f3[0]))
+    assert len(list(tmp_path.glob("*.wav"))) == 2
+
+
+def test_voices_by_language_code_and_variant(tmp_path: Path):
+    assert Synthesiser(voice="en-gb", cache_dir=tmp_path).voice_id() == "gmw/en"
+    assert Synthesiser(voice="en-us+f3", cache_dir=tmp_path).voice_id() == "gmw/en-us+f3"
+    assert Synthesiser(voice="gmw/en-gb-scotland", cache_dir=tmp_path).voice_id() == "gmw/en-gb-scotland"
+
+
+def test_unknown_voice_is_a_one_line_error(tmp_path: Path):
+    with pytest.raises(TTSError) as err:
+        Synthesiser(voice="no-such-voice", cache_dir=tmp_path).synthesise("Hello.")
+    msg = str(err.value)
+    assert "\n" not in msg and "no-such-voice" in msg and "en-us" in msg
+
+
+def test_warm_presynthesises(tts: Synthesiser):
+    sentences = ["Is your calf swollen?", "Is your leg red?", "Is your calf swollen?", ""]
+    assert tts.warm(sentences, progress=False) == 2
+    assert all(tts.is_cached(s) for s in sentences if s)
+    before = dict(tts.stats)
+    assert tts.warm(sentences, progress=False) == 0
+    assert tts.stats["synthesised"] == before["synthesised"]
+
+
+def test_empty_text_is_silence(tts: Synthesiser):
+    samples, rate = tts.synthesise("   ")
+    assert samples.size == 0 and rate > 0
+
+
+def test_hung_engine_times_out_with_one_line_error_and_recovers(tmp_path: Path, monkeypatch):
+    from pyttsx3.engine import Engine
+
+    release = threading.Event()
+    original = Engine.runAndWait
+
+    def hanging(self):  # stands in for pyttsx3's known runAndWait hang
+        release.wait(30)
+        return original(self)
+
+    monkeypatch.setattr(Engine, "runAndWait", hanging)
+    tts = Synthesiser(cache_dir=tmp_path, disk_cache=False, timeout_s=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(TTSError) as err:
+        tts.synthesise("This sentence hangs.")
+    assert time.monotonic() - t0 < 5
+    assert "timed out" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(TTSError, match="stuck"):
+        tts.synthesise("Another sentence.")  # fails at once instead of queueing
+    monkeypatch.setattr(Engine, "runAndWait", original)
+    release.set()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            samples, _ = tts.synthesise("Working again.")
+            break
+        except TTSError:
+            assert time.monotonic() < deadline, "engine did not recover"
+            time.sleep(0.05)
+    assert samples.size > 0
+
+
+def test_run_loop_left_open_is_recovered(tts: Synthesiser):
+    from voiceassist.speech.tts import _engine_thread
+
+    tts.synthesise("First.")
+    # what an exception inside pyttsx3's loop leaves behind
+    _engine_thread().call(lambda w: setattr(w.engine(), "_inLoop", True), 5, "test")
+    samples, _ = tts.synthesise("Second sentence.")
+    assert samples.size > 0
+
+
+def test_missing_espeak_library_says_what_to_install(tmp_path: Path):
+    code = (
+        "import ctypes\n"
+        "def refuse(self, name, *a, **k):\n"
+        "    raise OSError(name + ': cannot open shared object file')\n"
+        "ctypes.LibraryLoader.LoadLibrary = refuse\n"
+        "from voiceassist.speech.tts import Synthesiser, TTSError\n"
+        "try:\n"
+        f"    Synthesiser(cache_dir={str(tmp_path)!r}).synthesise('Hello.')\n"
+        "except TTSError as e:\n"
+        "    print('ERR', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.startswith("ERR "), out.stderr
+    assert "apt-get install espeak-ng" in out.stdout
+    assert out.stdout.count("\n") == 1
