@@ -15,7 +15,7 @@ from .rules import Condition, DispositionRule, Question, Rules
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 EMERGENCY_LEVELS = ("ambulance", "emergency")
 MIN_POINTS = 1.0
-LIKELY_SHARE = 0.4  # a cause is named when it scores at least this share of the leading one
+LIKELY_SHARE = 0.5  # a cause is named when it scores at least half of the leading one
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def level_of(rules: Rules, answers: Mapping[str, str]) -> tuple[str, tuple[str, 
     return level, fired
 
 
-def rank_causes(rules: Rules, answers: Mapping[str, str], level: str) -> tuple[CauseResult, ...]:
+def rank_causes(rules: Rules, answers: Mapping[str, str], level: str, fired: tuple[str, ...] = ()) -> tuple[CauseResult, ...]:
     place = answers.get("pain_location")
     results = []
     for order, cause in enumerate(rules.causes.values()):
@@ -148,7 +148,12 @@ def rank_causes(rules: Rules, answers: Mapping[str, str], level: str) -> tuple[C
     lead = max(r[1] for r in results)
     kept = [r for r in results if r[0] or r[1] >= LIKELY_SHARE * lead]
     kept.sort(key=lambda r: (not r[0], -r[1], r[2]))
-    return tuple(r[3] for r in kept)
+    ranked = [r[3] for r in kept]
+    # The causes the deciding rules are about come first (rules.yaml `names`).
+    first = [c for rule in rules.disposition_rules if rule.id in fired for c in rule.names]
+    by_id = {c.id: c for c in ranked}
+    front = [by_id[c] for c in dict.fromkeys(first) if c in by_id]
+    return tuple(front + [c for c in ranked if c not in front])
 
 
 def _advice(rules: Rules, answers: Mapping[str, str], level: str, causes: Iterable[CauseResult]) -> tuple[str, ...]:
@@ -169,7 +174,7 @@ def _advice(rules: Rules, answers: Mapping[str, str], level: str, causes: Iterab
 
 def assess(rules: Rules, answers: Mapping[str, str]) -> Assessment:
     level, fired = level_of(rules, answers)
-    causes = rank_causes(rules, answers, level)
+    causes = rank_causes(rules, answers, level, fired)
     uncertain = any(c.uncertain for c in causes[:3])
     return Assessment(level, causes, _advice(rules, answers, level, causes), fired, uncertain)
 
@@ -179,9 +184,13 @@ def assess(rules: Rules, answers: Mapping[str, str]) -> Assessment:
 
 
 def possible_answers(question: Question) -> list[dict[str, str]]:
-    """The answers a question could get, as findings -> value, "no" excepted."""
+    """The answers a question could get, as findings -> value, "no" excepted.
+    A followed-up shared question's yes ends up as one (or more) of its
+    findings; one without follow-up counts for all of them."""
     if question.kind == "choice":
         return [{question.findings[0]: option} for option in question.options]
+    if question.follow_up:
+        return [{f: YES} for f in question.findings]
     return [{f: YES for f in question.findings}]
 
 
@@ -206,12 +215,9 @@ def can_change_causes(rules: Rules, answers: Mapping[str, str], question: Questi
     """Would some answer to this question change which causes are named
     (the top three), given the answers so far (others still counted "no")?"""
     base = {k: v for k, v in answers.items() if k not in question.findings}
-    level, _ = level_of(rules, base)
-    before = {c.id for c in rank_causes(rules, base, level)[:3]}
+    before = set(assess(rules, base).top_ids())
     for extra in possible_answers(question):
-        trial = {**base, **extra}
-        level, _ = level_of(rules, trial)
-        if {c.id for c in rank_causes(rules, trial, level)[:3]} != before:
+        if set(assess(rules, {**base, **extra}).top_ids()) != before:
             return True
     return False
 

@@ -66,6 +66,7 @@ class DispositionRule:
     level: str
     conditions: tuple[Condition, ...]
     safety: bool = False
+    names: tuple[str, ...] = ()  # causes named first when this rule holds
 
     def mentions(self, finding_id: str) -> bool:
         if finding_id == "pain_location":
@@ -256,6 +257,7 @@ RULES_SCHEMA = {
                     "id": _ID,
                     "level": {"type": "string"},
                     "safety": {"type": "boolean"},
+                    "names": _ID_LIST,
                     "when": {"type": "array", "items": _CONDITION, "minItems": 1},
                 },
             },
@@ -443,7 +445,9 @@ def _build_rules(path: Path, data: dict) -> Rules:
             else:
                 kind = next(iter(c))
                 conds.append(Condition(kind, expand(entry, c[kind])))
-        rules.append(DispositionRule(spec["id"], spec["level"], tuple(conds), spec.get("safety", False)))
+        rules.append(
+            DispositionRule(spec["id"], spec["level"], tuple(conds), spec.get("safety", False), tuple(spec.get("names", ())))
+        )
 
     questions: list[Question] = []
     covered: dict[str, str] = {}
@@ -478,6 +482,11 @@ def _build_rules(path: Path, data: dict) -> Rules:
     for fid in findings:
         if fid not in covered:
             fail(f"findings.{fid}", "no question asks for this finding")
+
+    for n, rule in enumerate(rules):
+        for cid in rule.names:
+            if cid not in data["causes"]:
+                fail(f"disposition_rules[{n}] ({rule.id})", f"unknown cause id {cid!r}")
 
     causes: dict[str, Cause] = {}
     for cid, spec in data["causes"].items():
