@@ -1,0 +1,248 @@
+"""The dialogue manager: commands at every turn, reprompts, confirmation."""
+
+import pytest
+
+from voiceassist.dialogue.manager import Dialogue, Heard, Settings, Silence, Timeout
+
+
+@pytest.fixture
+def d(rules, prompts):
+    return Dialogue(rules, prompts)
+
+
+def reply(turn, answer="no"):
+    return Heard("my calf" if turn.listen.kind == "choice" else answer)
+
+
+def answer_until(d, question, answer="no"):
+    turn = d.start()
+    while turn.listen.question != question:
+        turn = d.handle(reply(turn, answer))
+    return turn
+
+
+def test_starts_with_welcome_and_first_red_flag(d, prompts):
+    turn = d.start()
+    assert turn.say[0] == prompts.say("welcome")
+    assert turn.listen.question == "pe_signs" and turn.listen.red_flag
+    assert turn.say[-1] == prompts.text("questions", "pe_signs", "ask")
+    assert "yes" in turn.listen.grammar and "repeat" in turn.listen.grammar
+
+
+def test_repeat_says_the_question_again(d, prompts):
+    d.start()
+    turn = d.handle(Heard("say that again"))
+    assert turn.say == [prompts.text("questions", "pe_signs", "ask")]
+    assert turn.listen.question == "pe_signs"
+
+
+def test_help_explains_and_lists_what_can_be_said(d, prompts):
+    d.start()
+    turn = d.handle(Heard("help"))
+    assert turn.say[0] == prompts.text("questions", "pe_signs", "help")
+    assert prompts.say("help_yes_no") in turn.say
+    assert prompts.say("help_commands") in turn.say
+    assert turn.say[-1] == prompts.text("questions", "pe_signs", "ask")
+
+
+def test_help_on_the_short_answer_question_lists_the_places(d, prompts):
+    answer_until(d, "pain_location")
+    turn = d.handle(Heard("help"))
+    assert prompts.say("help_choice") in turn.say
+
+
+def test_go_back_undoes_the_last_answer(d, prompts):
+    d.start()
+    d.handle(Heard("no"))  # pe_signs
+    assert d.answers["breathless"] == "no"
+    turn = d.handle(Heard("go back"))
+    assert turn.say[0] == prompts.say("going_back")
+    assert turn.listen.question == "pe_signs"
+    assert "breathless" not in d.answers
+    turn = d.handle(Heard("yes"))
+    assert d.answers["breathless"] == "yes"
+    assert turn.instruction  # the new answer counts
+
+
+def test_go_back_at_first_question(d, prompts):
+    d.start()
+    turn = d.handle(Heard("go back"))
+    assert turn.say[0] == prompts.say("first_question")
+    assert turn.listen.question == "pe_signs"
+
+
+def test_go_back_undoes_an_emergency(d, prompts):
+    turn = answer_until(d, "clot_signs")
+    turn = d.handle(Heard("yes"))
+    assert turn.instruction
+    turn = d.handle(Heard("go back"))
+    assert turn.listen.question == "clot_signs"
+    turn = d.handle(Heard("no"))
+    assert not turn.instruction and d.assessment().level != "emergency"
+
+
+def test_stop_ends_politely_with_the_safety_net(d, prompts):
+    d.start()
+    turn = d.handle(Heard("stop"))
+    assert turn.done and turn.ending == "stopped"
+    assert turn.say[0] == prompts.say("stop")
+    assert prompts.say("safety_net") in turn.say
+    assert turn.say[-1] == prompts.say("goodbye")
+
+
+def test_stop_after_emergency_says_the_instruction(d, prompts):
+    answer_until(d, "clot_signs")
+    d.handle(Heard("yes"))
+    turn = d.handle(Heard("stop"))
+    assert turn.done
+    assert prompts.text("levels", "emergency") in turn.say
+    assert prompts.say("safety_net") not in turn.say
+
+
+def test_slower_is_an_action_for_the_voice_layer(d, prompts):
+    d.start()
+    turn = d.handle(Heard("slower"))
+    assert turn.action == "slower"
+    assert turn.say == [prompts.say("slower"), prompts.text("questions", "pe_signs", "ask")]
+
+
+def test_no_match_escalates_then_ends_safely(d, prompts):
+    d.start()
+    first = d.handle(Heard("purple elephants"))
+    assert first.say[0] == prompts.say_list("no_match")[0]
+    assert prompts.say("help_yes_no") in first.say
+    second = d.handle(Heard("banana"))
+    assert second.say[0] == prompts.say_list("no_match")[1]
+    assert prompts.text("questions", "pe_signs", "help") in second.say  # more help each time
+    third = d.handle(Heard("mumble"))
+    assert third.done and third.ending == "gave_up"
+    assert prompts.say("safety_net") in third.say
+
+
+def test_no_input_escalates_then_ends_safely(d, prompts):
+    d.start()
+    first = d.handle(Silence())
+    assert first.say[0] == prompts.say_list("no_input")[0]
+    assert first.say[-1] == prompts.text("questions", "pe_signs", "ask")
+    second = d.handle(Silence())
+    assert second.say[0] == prompts.say_list("no_input")[1]
+    assert prompts.say("help_yes_no") in second.say
+    third = d.handle(Silence())
+    assert third.done and third.ending == "gave_up"
+    assert prompts.say("gave_up") in third.say and prompts.say("safety_net") in third.say
+
+
+def test_counters_are_per_question(d):
+    d.start()
+    d.handle(Silence())
+    d.handle(Silence())
+    turn = d.handle(Heard("no"))  # answered: next question starts afresh
+    turn = d.handle(Silence())
+    assert not turn.done
+
+
+def test_silence_after_emergency_still_says_the_instruction(d, prompts):
+    answer_until(d, "clot_signs")
+    d.handle(Heard("yes"))
+    for _ in range(3):
+        turn = d.handle(Silence())
+    assert turn.done
+    assert prompts.text("levels", "emergency") in turn.say
+
+
+def test_idle_timeout_ends_safely(d, prompts):
+    d.start()
+    turn = d.handle(Timeout())
+    assert turn.done and turn.ending == "timed_out"
+    assert prompts.say("safety_net") in turn.say
+
+
+def test_low_confidence_no_to_a_clot_question_is_confirmed(d, prompts):
+    answer_until(d, "clot_signs")
+    turn = d.handle(Heard("no", confidence=0.6))
+    assert turn.listen.kind == "confirm" and turn.listen.confirming == "no"
+    assert turn.say == [prompts.say("confirm", answer="no")]
+    assert "leg_swelling" not in d.answers
+    turn = d.handle(Heard("no"))  # "that is not right"
+    assert turn.say[0] == prompts.say("try_again")
+    assert turn.listen.question == "clot_signs" and turn.listen.kind == "yes_no"
+    turn = d.handle(Heard("yes"))
+    assert turn.instruction
+
+
+def test_confirmed_no_is_accepted(d):
+    answer_until(d, "clot_signs")
+    d.handle(Heard("no", confidence=0.6))
+    turn = d.handle(Heard("yes"))
+    assert d.answers["leg_swelling"] == "no"
+    assert turn.listen.question != "clot_signs"
+
+
+def test_high_confidence_no_is_not_confirmed(d):
+    answer_until(d, "clot_signs")
+    turn = d.handle(Heard("no", confidence=0.95))
+    assert turn.listen.kind != "confirm"
+
+
+def test_red_flag_yes_is_never_dropped(d, prompts):
+    answer_until(d, "clot_signs")
+    turn = d.handle(Heard("yes", confidence=0.1))  # below the reject threshold
+    assert turn.listen.kind == "confirm" and turn.listen.confirming == "yes"
+    # Silence while confirming: the yes is kept when the consultation ends.
+    for _ in range(3):
+        turn = d.handle(Silence())
+    assert turn.done
+    assert d.answers["leg_swelling"] == "yes"
+    assert prompts.text("levels", "emergency") in turn.say
+
+
+def test_low_confidence_non_red_answer_is_rejected_or_confirmed(rules, prompts):
+    d = Dialogue(rules, prompts, Settings())
+    answer_until(d, "pain_location")
+    assert d.handle(Heard("calf", confidence=0.2)).say[0] == prompts.say_list("no_match")[0]
+    turn = d.handle(Heard("calf", confidence=0.5))
+    assert turn.listen.kind == "confirm"
+    assert turn.say == [prompts.say("confirm", answer="the calf")]
+
+
+def test_typed_sentences_are_understood(d):
+    d.start()
+    turn = d.handle(Heard("No, I'm fine."))
+    assert d.answers["breathless"] == "no"
+    while turn.listen.question != "pain_location":
+        turn = d.handle(Heard("no"))
+    turn = d.handle(Heard("It's the back of my knee"))
+    assert d.answers["pain_location"] == "behind_knee"
+
+
+def test_contradictory_utterance_is_not_understood(d, prompts):
+    d.start()
+    turn = d.handle(Heard("yes no"))
+    assert turn.say[0] == prompts.say_list("no_match")[0]
+
+
+def test_shared_question_is_followed_up(d, prompts):
+    turn = answer_until(d, "walking_pain")
+    turn = d.handle(Heard("yes"))
+    assert turn.listen.mode == "follow_up"
+    assert turn.say[-1] in (prompts.text("findings", "walking_cramp_rest", "ask"),
+                            prompts.text("findings", "eases_sitting", "ask"))
+
+
+def test_outcome_offers_repeat_and_repeats(d, prompts):
+    turn = d.start()
+    while turn.listen.kind != "offer":
+        turn = d.handle(reply(turn))
+    outcome = turn.say[:-1]
+    assert prompts.say("not_a_diagnosis") in outcome
+    again = d.handle(Heard("yes"))
+    assert again.say[:-1] == d.outcome
+    bye = d.handle(Heard("no"))
+    assert bye.done and bye.say == [prompts.say("goodbye")]
+
+
+def test_no_dose_is_ever_said(prompts):
+    import re
+
+    text = " ".join(str(v) for v in prompts.data["advice"].values())
+    assert not re.search(r"\b\d+\s*(mg|milligram|tablet|pill)", text, re.I)
