@@ -211,3 +211,19 @@ def test_missing_espeak_library_says_what_to_install(tmp_path: Path):
     assert out.stdout.startswith("ERR "), out.stderr
     assert "apt-get install espeak-ng" in out.stdout
     assert out.stdout.count("\n") == 1
+
+
+def test_fixed_only_keeps_consultation_sentences_off_disk(tmp_path):
+    """Privacy: a sentence made for one consultation never reaches the disk,
+    and forget_dynamic() drops it from memory; fixed sentences stay."""
+    from voiceassist.speech.tts import Synthesiser
+
+    tts = Synthesiser(cache_dir=tmp_path, fixed_only=True)
+    tts.warm(["Is the painful leg swollen?"], progress=False)
+    on_disk = set(tmp_path.iterdir())
+    assert len(on_disk) == 1
+    tts.synthesise("This fits because your leg is swollen.")
+    assert set(tmp_path.iterdir()) == on_disk
+    assert tts.forget_dynamic() == 1
+    assert tts.is_cached("Is the painful leg swollen?")
+    assert not tts.is_cached("This fits because your leg is swollen.")

@@ -275,8 +275,15 @@ class Synthesiser:
         disk_cache: bool = True,
         memory_items: int = MEMORY_ITEMS,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        fixed_only: bool = False,
     ) -> None:
         self.voice = voice
+        # Privacy: with fixed_only, only the fixed sentences (those given to
+        # warm()) are written to disk; sentences made for one consultation
+        # ("This fits because your leg is swollen") stay in memory until
+        # forget_dynamic() drops them.
+        self.fixed_only = fixed_only
+        self._fixed: set[str] = set()
         self._rate = clamp_rate(rate_wpm)
         self.cache_dir: Path | None = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         if not disk_cache:
@@ -373,14 +380,26 @@ class Synthesiser:
         samples, rate, _ = _engine_thread().call(job, self.timeout_s, f"'{text[:40]}'")
         self.stats["synthesised"] += 1
         self._remember(key, samples, rate)
-        self._save_disk(key, samples, rate)
+        if not self.fixed_only or text in self._fixed:
+            self._save_disk(key, samples, rate)
         return samples, rate
+
+    def forget_dynamic(self) -> int:
+        """Drop from memory every sentence that is not a fixed one; returns
+        how many were dropped. The kiosk calls it after each consultation."""
+        keep = {self.cache_key(t) for t in self._fixed}
+        with self._lock:
+            gone = [k for k in self._memory if k not in keep]
+            for k in gone:
+                del self._memory[k]
+        return len(gone)
 
     def warm(self, sentences: Iterable[str], progress: bool = True) -> int:
         """Pre-synthesise sentences (at start-up, so questions start at once).
         A progress bar appears only if this takes more than a second. Returns how
         many sentences were not cached yet."""
         todo = [s for s in dict.fromkeys(" ".join(str(s).split()) for s in sentences) if s]
+        self._fixed.update(todo)
         fresh = 0
         bar = None
         if progress:
