@@ -94,6 +94,8 @@ def load_phrases(prompts: Path = PROMPTS) -> list[Phrase]:
     for command, texts in data["commands"].items():
         groups.append(("commands", _key(command), texts))
     groups.append(("out_of_grammar", "out_of_grammar", OUT_OF_GRAMMAR))
+    # Last, so that adding them left the earlier recordings byte-identical.
+    groups.append(("kiosk_start", "start", data["kiosk"]["start"]))
 
     phrases = []
     for kind, ident, texts in groups:

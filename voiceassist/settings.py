@@ -54,7 +54,7 @@ class Settings:
     confirm_below: float = 0.70
     red_flag_no_accept: float = 0.90
     # Kiosk
-    start_phrases: list = field(default_factory=lambda: ["hello", "start", "i need help"])
+    start_phrases: list | None = None  # default: the prompts' kiosk.start
     idle_timeout_s: float = 90.0
     transcripts: str | None = None  # a folder; only when the operator opts in
     caption_port: int = 8765
@@ -87,7 +87,7 @@ class Settings:
 
 def _coerce(name: str, value: Any, default: Any, f, origin: str) -> Any:
     target = type(default) if default is not None else str
-    if f.type in ("list",) or isinstance(default, list):
+    if name == "start_phrases" or isinstance(default, list):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):

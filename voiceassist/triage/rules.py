@@ -302,7 +302,7 @@ PROMPTS_SCHEMA = {
     "type": "object",
     "required": [
         "language", "answers", "options", "commands", "emergency_number", "answer_names",
-        "option_names", "say", "levels", "questions", "findings", "causes", "advice",
+        "option_names", "say", "levels", "questions", "findings", "causes", "advice", "kiosk",
     ],
     "additionalProperties": False,
     "properties": {
@@ -349,6 +349,15 @@ PROMPTS_SCHEMA = {
         "shared_reasons": {"type": "object", "additionalProperties": _TEXT},
         "causes": {"type": "object", "additionalProperties": _TEXT},
         "advice": {"type": "object", "additionalProperties": _TEXT},
+        "kiosk": {
+            "type": "object",
+            "required": ["start", "idle", "mic_lost", "mic_back", "speech_lost", "error"],
+            "additionalProperties": False,
+            "properties": {
+                "start": _PHRASES,
+                "idle": _TEXT, "mic_lost": _TEXT, "mic_back": _TEXT, "speech_lost": _TEXT, "error": _TEXT,
+            },
+        },
     },
 }
 
