@@ -33,6 +33,7 @@ def expected_files() -> dict[str, str]:
     groups += list(data["options"]["pain_location"].items())
     groups += list(data["commands"].items())
     groups.append(("out_of_grammar", ["banana sandwich please", "the weather is nice today"]))
+    groups.append(("start", data["kiosk"]["start"]))
     out = {}
     for stem, texts in groups:
         out.update(zip(_names(str(stem), len(texts)), texts))
