@@ -1,0 +1,161 @@
+"""The replay patient's voice: a bank of recordings, spoken into a virtual
+microphone that delivers them block by block, as a real one would.
+
+Only the person and the microphone are simulated: the endpointer, the
+recogniser, the dialogue and the speech output are the real ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+
+import numpy as np
+
+from .speech import audio
+from .speech.audio import SAMPLE_RATE, AudioFormatError
+
+BLOCK = SAMPLE_RATE * 30 // 1000  # samples in a 30 ms block
+LEAD_IN_S = 0.4  # the person takes a breath before answering
+
+# File stem -> meaning: what a recording says, as replay.md names them.
+STEM_MEANING = {"yes": "yes", "no": "no", "dont_know": "unknown"}
+
+
+class BankError(ValueError):
+    pass
+
+
+class Bank:
+    """A folder of WAVs, one per phrase (`yes.wav`, `yes-2.wav`, ...). Any
+    rate and channel count: each file is converted to 16 kHz mono. Variants
+    of a phrase are used in rotation."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise BankError(f"{self.folder}: no such folder of recordings")
+        self.clips: dict[str, list[np.ndarray]] = defaultdict(list)
+        for path in sorted(self.folder.glob("*.wav"), key=_variant_order):
+            stem = path.stem.rsplit("-", 1)[0] if path.stem.rsplit("-", 1)[-1].isdigit() else path.stem
+            try:
+                self.clips[STEM_MEANING.get(stem, stem)].append(audio.load_wav(path))
+            except AudioFormatError as exc:
+                raise BankError(str(exc)) from None
+        if not self.clips:
+            raise BankError(f"{self.folder}: no .wav recordings")
+        for needed in ("yes", "no"):
+            if needed not in self.clips:
+                raise BankError(f"{self.folder}: missing {needed}.wav")
+        self._turn: dict[str, int] = defaultdict(int)
+        levels = [audio.active_rms(c) for clips in self.clips.values() for c in clips]
+        self.speech_rms = float(np.mean(levels))
+
+    def has(self, meaning: str) -> bool:
+        return meaning in self.clips
+
+    def say(self, meaning: str) -> np.ndarray:
+        """The next recording of a meaning ("yes", "unknown", "calf", "repeat"...)."""
+        clips = self.clips.get(meaning)
+        if not clips:
+            raise BankError(f"{self.folder}: no recording for {meaning!r}")
+        clip = clips[self._turn[meaning] % len(clips)]
+        self._turn[meaning] += 1
+        return clip
+
+
+def _variant_order(path: Path) -> tuple[str, int]:
+    stem, _, n = path.stem.rpartition("-")
+    return (stem, int(n)) if n.isdigit() and stem else (path.stem, 1)
+
+
+class SpokenInput:
+    """A virtual microphone: silence (or steady background noise) until the
+    patient speaks, then the recording, block by block.
+
+    `noise` is mixed into everything delivered, at `snr_db` below the bank's
+    speech level. With `realtime=True` blocks come at the pace of a real
+    microphone; otherwise as fast as they are read.
+    """
+
+    def __init__(self, speech_rms: float = 3000.0, noise: np.ndarray | None = None, snr_db: float | None = None,
+                 realtime: bool = False, seed: int = 0):
+        self.pending: deque[np.ndarray] = deque()
+        self.realtime = realtime
+        self.noise = None
+        self.noise_pos = 0
+        if noise is not None and snr_db is not None and len(noise):
+            noise = noise.astype(np.float64)
+            noise_rms = float(np.sqrt(np.mean(noise ** 2))) or 1.0
+            self.noise = noise * (speech_rms / (noise_rms * 10 ** (snr_db / 20)))
+            self.noise_pos = int(np.random.default_rng(seed).integers(0, len(noise)))
+        self.samples_read = 0
+        self._next_time = time.monotonic()
+
+    def speak(self, samples: np.ndarray, lead_in_s: float = LEAD_IN_S) -> None:
+        self.pending.append(np.zeros(int(lead_in_s * SAMPLE_RATE), np.int16))
+        self.pending.append(np.asarray(samples, np.int16))
+
+    def read(self, timeout: float | None = None) -> bytes:
+        block = np.zeros(BLOCK, np.float64)
+        filled = 0
+        while filled < BLOCK and self.pending:
+            head = self.pending[0]
+            take = min(BLOCK - filled, len(head))
+            block[filled:filled + take] = head[:take]
+            filled += take
+            if take == len(head):
+                self.pending.popleft()
+            else:
+                self.pending[0] = head[take:]
+        if self.noise is not None:
+            idx = (self.noise_pos + np.arange(BLOCK)) % len(self.noise)
+            block += self.noise[idx]
+            self.noise_pos = (self.noise_pos + BLOCK) % len(self.noise)
+        self.samples_read += BLOCK
+        if self.realtime:
+            self._next_time += BLOCK / SAMPLE_RATE
+            delay = self._next_time - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        return np.clip(np.rint(block), -32768, 32767).astype("<i2").tobytes()
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self.pending)
+
+
+class SampleClockSpeaker:
+    """The replay's loudspeaker when nothing is written (no --speak-to): what
+    the assistant says takes its real duration, counted in samples read, so
+    barge-in and timing behave as live. (--speak-to uses WavRecorderPlayer.)"""
+
+    def __init__(self, gain: float = 1.0):
+        self._left = 0.0
+        self._gain = gain
+
+    @property
+    def gain(self) -> float:
+        return self._gain
+
+    def set_gain(self, gain: float) -> float:
+        self._gain = max(0.1, min(4.0, gain))
+        return self._gain
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        self._left = len(samples) / rate
+
+    def advance(self, seconds: float) -> float:
+        played = min(self._left, seconds)
+        self._left -= played
+        return played
+
+    def stop(self) -> None:
+        self._left = 0.0
+
+    def is_playing(self) -> bool:
+        return self._left > 0
+
+    def close(self) -> None:
+        pass

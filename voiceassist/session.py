@@ -1,0 +1,268 @@
+"""One spoken consultation: the imperative shell around the dialogue manager.
+
+    audio in ─► endpointer ─► recogniser (grammar of the current question)
+        ▲                              │ text + confidence
+        │                              ▼
+    speaker ◄── TTS ◄────────── dialogue manager
+
+The same loop serves a live microphone, the replay patient's recordings
+(`replay --bank`) and the kiosk. Time is counted in audio samples read, so a
+replay runs as fast as the machine allows and behaves exactly as live.
+
+Barge-in: while the assistant speaks, the microphone is still read. Speech
+that the recogniser matches to the current question's grammar with good
+confidence stops the playback and is taken as the answer. Matching the
+grammar (VoiceXML's "hotword" barge-in) is what keeps the assistant from
+interrupting itself when the microphone hears its own voice: a question read
+aloud is not "yes", "no" or "stop".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .dialogue.manager import Dialogue, Heard, Listen, Silence, Timeout, Turn
+from .speech.asr import Recogniser, Recognition
+from .speech.endpoint import EndpointSettings, Endpointer, NoInput, SpeechStarted, Utterance
+
+log = logging.getLogger(__name__)
+
+BLOCK_MS = 30
+BARGE_IN_CONFIDENCE = 0.80  # a barge-in must be clearly in the grammar
+BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
+BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
+
+
+class TooManyTurns(RuntimeError):
+    """A consultation that goes on and on is a bug, never a hang."""
+
+
+class AudioIn(Protocol):
+    def read(self, timeout: float | None = None) -> bytes | None: ...
+
+
+class Speaker(Protocol):
+    def play(self, samples: np.ndarray, rate: int) -> None: ...
+    def stop(self) -> None: ...
+    def is_playing(self) -> bool: ...
+    def set_gain(self, gain: float) -> float: ...
+    @property
+    def gain(self) -> float: ...
+
+
+class SampleTime(Protocol):
+    """A speaker whose time advances with the audio read (replay sinks)."""
+
+    def advance(self, seconds: float) -> float: ...
+
+
+Captions = Callable[[str, str], None]  # (who, text): "assistant" / "heard" / "status"
+
+
+def print_captions(who: str, text: str) -> None:
+    label = {"assistant": "assistant", "heard": "  heard", "status": "  ..."}.get(who, who)
+    print(f"{label}: {text}", flush=True)
+
+
+@dataclass
+class Stats:
+    latencies_s: list[float] = field(default_factory=list)  # end of answer -> next sentence ready
+    barge_ins: int = 0
+    first_sentence_ready_s: float | None = None
+    first_question_ready_s: float | None = None
+
+
+@dataclass
+class Hooks:
+    """What the replay patient and the kiosk need to know about."""
+
+    before_listen: Callable[[Listen], None] | None = None
+    before_speak: Callable[[Turn], None] | None = None
+
+
+class Consultation:
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        recogniser: Recogniser,
+        tts,
+        speaker: Speaker,
+        audio_in: AudioIn,
+        endpoint: EndpointSettings | None = None,
+        captions: Captions = print_captions,
+        barge_in: bool = True,
+        hooks: Hooks | None = None,
+        started: float | None = None,
+        max_turns: int = 200,
+        idle_timeout_s: float | None = None,
+    ):
+        self.dialogue = dialogue
+        self.recogniser = recogniser
+        self.tts = tts
+        self.speaker = speaker
+        self.audio_in = audio_in
+        self.endpoint = endpoint or EndpointSettings()
+        self.captions = captions
+        self.barge_in = barge_in
+        self.hooks = hooks or Hooks()
+        self.stats = Stats()
+        self.started = started if started is not None else time.monotonic()
+        self._answer_end: float | None = None
+        self.max_turns = max_turns
+        self.turns = 0
+        # Audio time since the last accepted answer: past idle_timeout_s the
+        # person has walked away, and the consultation ends safely.
+        self.idle_timeout_s = idle_timeout_s
+        self.idle_s = 0.0
+
+    # -- the loop ---------------------------------------------------------------
+
+    def run(self) -> Turn:
+        turn = self.dialogue.start()
+        while True:
+            self.turns += 1
+            if self.turns > self.max_turns:
+                raise TooManyTurns(f"the consultation did not end after {self.max_turns} turns")
+            if self.hooks.before_speak:
+                self.hooks.before_speak(turn)
+            barged = self.speak(turn)
+            if turn.done:
+                return turn
+            event = barged or self.listen(turn.listen)
+            turn = self.dialogue.handle(event)
+            if turn.filled:
+                self.idle_s = 0.0
+            self.act(turn.action)
+
+    def act(self, action: str | None) -> None:
+        if action == "slower":
+            self.tts.set_rate(self.tts.rate_wpm - 20)
+        elif action == "faster":
+            self.tts.set_rate(self.tts.rate_wpm + 20)
+        elif action == "louder":
+            self.speaker.set_gain(self.speaker.gain * 1.4)
+        elif action == "quieter":
+            self.speaker.set_gain(self.speaker.gain / 1.4)
+
+    # -- speaking ---------------------------------------------------------------
+
+    def speak(self, turn: Turn) -> Heard | None:
+        """Say the turn's sentences; return the answer if the person barged in."""
+        listen = turn.listen if (self.barge_in and not turn.done) else None
+        watcher = _BargeIn(self, listen) if listen else None
+        for n, sentence in enumerate(turn.say):
+            samples, rate = self._synthesise(sentence)
+            if n == 0:
+                self._sentence_ready(turn)
+            self.captions("assistant", sentence)
+            self.speaker.play(samples, rate)
+            while self.speaker.is_playing():
+                block = self._read_block()
+                if watcher is not None and block is not None:
+                    heard = watcher.feed(block)
+                    if heard is not None:
+                        self.speaker.stop()
+                        self.stats.barge_ins += 1
+                        return heard
+        return None
+
+    def _synthesise(self, sentence: str) -> tuple[np.ndarray, int]:
+        try:
+            return self.tts.synthesise(sentence)
+        except Exception as exc:  # speech output failing must not lose the consultation
+            log.error("speech output failed: %s", exc)
+            self.captions("status", "(speech output is not working; please read the screen)")
+            return np.zeros(0, np.int16), 16000
+
+    def _sentence_ready(self, turn: Turn) -> None:
+        now = time.monotonic()
+        if self._answer_end is not None:
+            self.stats.latencies_s.append(now - self._answer_end)
+            self._answer_end = None
+        if self.stats.first_sentence_ready_s is None:
+            self.stats.first_sentence_ready_s = now - self.started
+        if self.stats.first_question_ready_s is None and turn.listen is not None:
+            # The first question is the last sentence of the first turn; it is
+            # ready when its audio is (cached sentences cost nothing).
+            self.stats.first_question_ready_s = now - self.started
+
+    def _read_block(self) -> bytes | None:
+        block = self.audio_in.read(timeout=0.5)
+        seconds = len(block) / 2 / 16000 if block else 0.0
+        self.idle_s += seconds
+        advance = getattr(self.speaker, "advance", None)
+        if advance is not None:
+            advance(seconds if block else BLOCK_MS / 1000)
+        return block
+
+    # -- listening --------------------------------------------------------------
+
+    def listen(self, listen: Listen) -> Heard | Silence | Timeout:
+        if self.hooks.before_listen:
+            self.hooks.before_listen(listen)
+        endpointer = Endpointer(self.endpoint)
+        while True:
+            if self.idle_timeout_s is not None and self.idle_s > self.idle_timeout_s:
+                self.captions("status", "(no answer for a long time: ending)")
+                return Timeout()
+            block = self._read_block()
+            if block is None:
+                continue
+            for event in endpointer.feed(block):
+                if isinstance(event, NoInput):
+                    self.captions("heard", "(silence)")
+                    return Silence()
+                if isinstance(event, Utterance):
+                    self._answer_end = time.monotonic()
+                    return self._recognise(event.audio, listen)
+
+    def _recognise(self, audio: bytes, listen: Listen) -> Heard:
+        result: Recognition = self.recogniser.recognise(audio, listen.grammar)
+        if result.text:
+            self.captions("heard", f"{result.text} ({result.confidence:.2f})")
+        else:
+            self.captions("heard", "(not understood)")
+        return Heard(result.text, result.confidence)
+
+
+class _BargeIn:
+    """Watches the microphone while the assistant speaks."""
+
+    def __init__(self, consultation: Consultation, listen: Listen):
+        self.c = consultation
+        self.listen = listen
+        self.endpointer = Endpointer(consultation.endpoint)
+        self.audio = bytearray()
+        self.speaking = False
+        self.next_try = BARGE_IN_MIN_S
+
+    def feed(self, block: bytes) -> Heard | None:
+        for event in self.endpointer.feed(block):
+            if isinstance(event, SpeechStarted):
+                self.speaking, self.audio, self.next_try = True, bytearray(), BARGE_IN_MIN_S
+            elif isinstance(event, Utterance):
+                self.speaking = False
+                heard = self._try(event.audio)
+                if heard:
+                    return heard
+            elif isinstance(event, NoInput):
+                self.endpointer.reset()
+        if self.speaking:
+            self.audio += block
+            if len(self.audio) / 32000 >= self.next_try:
+                self.next_try += BARGE_IN_EVERY_S
+                return self._try(bytes(self.audio))
+        return None
+
+    def _try(self, audio: bytes) -> Heard | None:
+        result = self.c.recogniser.recognise(audio, self.listen.grammar)
+        if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
+            self.c._answer_end = time.monotonic()
+            self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
+            return Heard(result.text, result.confidence)
+        return None

@@ -1,0 +1,80 @@
+"""Builds the voice parts from the settings: recogniser, speech output,
+endpointing. Every problem is a one-line error, raised before anything is
+said: a grammar word the model does not know, no model for the engine
+asked for, espeak-ng missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .settings import Settings
+from .speech.asr import Recogniser, SpeechError, create_recogniser
+from .speech.endpoint import EndpointSettings
+from .triage.rules import Prompts, Rules
+
+
+@dataclass
+class VoiceParts:
+    recogniser: Recogniser
+    tts: object
+    endpoint: EndpointSettings
+
+
+def every_phrase(prompts: Prompts) -> list[str]:
+    return sorted(set(prompts.answer_phrases) | set(prompts.command_phrases)
+                  | {p for options in prompts.option_phrases.values() for p in options})
+
+
+def check_vocabulary(recogniser: Recogniser, prompts: Prompts) -> None:
+    """vosk drops a grammar word it does not know with only a log line; a
+    missing word here is a start-up error instead."""
+    missing = recogniser.missing_words(every_phrase(prompts))
+    if missing:
+        raise SpeechError(
+            f"{prompts.path}: the {recogniser.name} model does not know these words: "
+            f"{', '.join(sorted(set(missing)))} (change the phrases or use another model)"
+        )
+
+
+def every_sentence(rules: Rules, prompts: Prompts) -> list[str]:
+    """The fixed sentences, to synthesise ahead of time so questions start at once."""
+    p = prompts
+    out = [p.say("welcome"), p.say("how_to_answer")]
+    for q in rules.questions:
+        out += [p.text("questions", q.id, k) for k in ("ask", "again", "help")]
+        if q.follow_up:
+            out += [p.text("findings", f, "ask") for f in q.findings]
+    for key, value in p.data["say"].items():
+        if "{" not in str(value):
+            out += [value] if isinstance(value, str) else list(value)
+    out += [p.text("levels", lvl) for lvl in rules.levels]
+    out += [p.text("advice", a) for a in p.data["advice"]]
+    return list(dict.fromkeys(out))
+
+
+def endpoint_settings(settings: Settings) -> EndpointSettings:
+    return EndpointSettings(
+        vad_aggressiveness=settings.vad_aggressiveness,
+        end_silence_ms=settings.end_silence_ms,
+        no_input_s=settings.no_input_s,
+        max_utterance_s=settings.max_utterance_s,
+    )
+
+
+def dialogue_settings(settings: Settings):
+    from .dialogue.manager import Settings as DialogueSettings
+
+    return DialogueSettings(reject_below=settings.reject_below, confirm_below=settings.confirm_below,
+                            red_flag_no_accept=settings.red_flag_no_accept)
+
+
+def build(settings: Settings, prompts: Prompts, log: Callable[[str], None], fixed_only: bool = False) -> VoiceParts:
+    """fixed_only: only the fixed sentences may reach the speech cache on disk (the kiosk)."""
+    from .speech.tts import Synthesiser
+
+    recogniser = create_recogniser(settings.engine, settings.model, log=log)
+    check_vocabulary(recogniser, prompts)
+    tts = Synthesiser(voice=settings.voice, rate_wpm=settings.rate, cache_dir=settings.tts_cache, fixed_only=fixed_only)
+    return VoiceParts(recogniser, tts, endpoint_settings(settings))
