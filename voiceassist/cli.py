@@ -22,9 +22,26 @@ class UserError(Exception):
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="settings file (YAML; default ~/.config/voiceassist/config.yaml)")
     p.add_argument("--rules", metavar="FILE", help="triage rules YAML (default: the packaged rules)")
     p.add_argument("--prompts", metavar="FILE", help="prompts YAML (default: the packaged English prompts)")
     p.add_argument("--emergency-number", metavar="NUMBER", help="number to call for an ambulance (default 999)")
+
+
+def _voice(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
+                   help="recogniser: vosk when a model is found, else pocketsphinx (default auto)")
+    p.add_argument("--model", metavar="PATH", help="a vosk model folder (also $VOSK_MODEL_PATH)")
+    p.add_argument("--voice", metavar="NAME", help="espeak-ng voice for speech output, e.g. en-gb or en-us")
+    p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words a minute (default 150)")
+    p.add_argument("--end-silence-ms", type=int, metavar="MS",
+                   help="silence that ends an answer (default 1000; longer for slow speakers)")
+    p.add_argument("--no-input-s", type=float, metavar="S", help="wait this long for an answer (default 8)")
+
+
+def _devices(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input-device", metavar="DEV", help="microphone by index or part of its name")
+    p.add_argument("--output-device", metavar="DEV", help="speaker by index or part of its name")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="a spoken consultation with the microphone and speaker (the default)")
+    _common(run)
+    _voice(run)
+    _devices(run)
 
     text = sub.add_parser("text", help="a consultation by keyboard")
     _common(text)
@@ -46,7 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="one JSON object per case, then a summary")
     replay.add_argument("--speak-to", metavar="DIR", help="also write what the assistant says, per case, as WAV")
     replay.add_argument("--realtime", action="store_true", help="pace recordings like a microphone")
+    replay.add_argument("--noise", metavar="WAV", help="with --bank: background noise mixed into the microphone")
+    replay.add_argument("--snr", type=float, default=10.0, metavar="DB", help="with --noise: speech-to-noise ratio (default 10)")
     _common(replay)
+    _voice(replay)
+
+    kiosk = sub.add_parser("kiosk", help="unattended: consultations one after another, with a caption screen")
+    _common(kiosk)
+    _voice(kiosk)
+    _devices(kiosk)
+    kiosk.add_argument("--idle-timeout-s", type=float, metavar="S",
+                       help="end an abandoned consultation after this long without an answer (default 90)")
+    kiosk.add_argument("--transcripts", metavar="DIR",
+                       help="keep a transcript of every consultation in DIR (off by default: privacy)")
+    kiosk.add_argument("--caption-port", type=int, metavar="PORT", help="port of the caption screen on 127.0.0.1 (default 8765)")
+    kiosk.add_argument("--start-phrases", metavar="LIST", help="comma-separated phrases that start a consultation")
+    kiosk.add_argument("--log-file", metavar="FILE", help="log counts and timings here (default: standard error)")
+
+    models = sub.add_parser("models", help="the vosk speech models: list, download, path")
+    models.add_argument("action", choices=["list", "download", "path"])
+    models.add_argument("--name", default="vosk-model-small-en-us-0.15", help="model to download")
 
     check = sub.add_parser("check", help="validate the rules and prompts")
     check.add_argument("rules_file", nargs="?", metavar="RULES")
@@ -54,11 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SETTING_FLAGS = ("rules", "prompts", "emergency_number", "engine", "model", "voice", "rate", "end_silence_ms",
+                 "no_input_s", "input_device", "output_device", "idle_timeout_s", "transcripts", "caption_port",
+                 "start_phrases", "log_file")
+
+
+def _settings(args):
+    from .settings import load_settings
+
+    flags = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k, None) is not None}
+    return load_settings(flags, getattr(args, "config", None))
+
+
 def _load(args) -> tuple:
-    rules, prompts = load(getattr(args, "rules", None), getattr(args, "prompts", None))
-    if getattr(args, "emergency_number", None):
-        prompts.data["emergency_number"] = args.emergency_number
-    return rules, prompts
+    settings = _settings(args)
+    rules, prompts = load(settings.rules, settings.prompts)
+    if settings.emergency_number:
+        prompts.data["emergency_number"] = settings.emergency_number
+    return settings, rules, prompts
+
+
+def _log(line: str) -> None:
+    print(f"voiceassist: {line}", file=sys.stderr, flush=True)
 
 
 def cmd_check(args) -> int:
@@ -74,7 +132,7 @@ def cmd_check(args) -> int:
 def cmd_text(args) -> int:
     from .dialogue.manager import Dialogue, Heard, Silence
 
-    rules, prompts = _load(args)
+    _, rules, prompts = _load(args)
     dialogue = Dialogue(rules, prompts)
     turn = dialogue.start()
     print("(Type your answer and press Enter. An empty line counts as silence. Ctrl-D stops.)")
@@ -92,35 +150,184 @@ def cmd_text(args) -> int:
         turn = dialogue.handle(event)
 
 
+def cmd_run(args) -> int:
+    """A live spoken consultation with the default microphone and speaker."""
+    import threading
+    import time
+
+    from . import voice
+    from .bank import SampleClockSpeaker
+    from .dialogue.manager import Dialogue
+    from .session import Consultation
+    from .speech.mic import Microphone
+    from .speech.playback import Player, output_devices
+
+    started = time.monotonic()
+    settings, rules, prompts = _load(args)
+    parts = voice.build(settings, prompts, _log)
+    mic = Microphone(settings.input_device).open()
+    try:
+        if output_devices():
+            speaker = Player(settings.output_device, gain=settings.volume)
+        else:
+            _log("no speaker found: the assistant's words are shown on screen only")
+            speaker = SampleClockSpeaker()
+        sentences = voice.every_sentence(rules, prompts)
+        parts.tts.warm(sentences[:2] + [prompts.text("questions", rules.questions[0].id, "ask")], progress=False)
+        threading.Thread(target=parts.tts.warm, args=(sentences,), kwargs={"progress": False}, daemon=True).start()
+        consultation = Consultation(
+            Dialogue(rules, prompts, voice.dialogue_settings(settings)), parts.recogniser, parts.tts, speaker, mic,
+            parts.endpoint,
+            barge_in=settings.barge_in, started=started,
+        )
+        consultation.run()
+        if hasattr(speaker, "wait"):
+            speaker.wait(30)
+    finally:
+        mic.close()
+    return EXIT_OK
+
+
 def cmd_replay(args) -> int:
     from . import replay
 
-    rules, prompts = _load(args)
+    settings, rules, prompts = _load(args)
     cases = replay.load_cases(args.cases, rules)
     if args.bank:
-        raise UserError("--bank is not available yet: the voice layer is not built (use --text)")
-    patient = replay.TextPatient(prompts)
-    results = [replay.run_case(rules, prompts, case, patient) for case in cases]
+        results = _replay_bank(args, settings, rules, prompts, cases)
+    else:
+        if args.speak_to or args.noise:
+            raise UserError("--speak-to and --noise need --bank (recorded answers)")
+        patient = replay.TextPatient(prompts)
+        results = [replay.run_case(rules, prompts, case, patient) for case in cases]
     replay.print_results(results, rules.levels, args.json, sys.stdout)
     return EXIT_OK if all(r.passed is not False for r in results) else EXIT_FAILED
 
 
-COMMANDS = {"check": cmd_check, "text": cmd_text, "replay": cmd_replay}
+def _replay_bank(args, settings, rules, prompts, cases):
+    from pathlib import Path
+
+    from . import replay, voice
+    from .bank import Bank
+    from .speech import audio
+    from .speech.playback import WavRecorderPlayer
+
+    bank = Bank(args.bank)
+    noise = audio.load_wav(args.noise) if args.noise else None
+    parts = voice.build(settings, prompts, _log)
+    results = []
+    for case in cases:
+        speaker = None
+        if args.speak_to:
+            speaker = WavRecorderPlayer(Path(args.speak_to) / f"{case.id}.wav")
+        try:
+            results.append(replay.run_case_voice(
+                rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
+                speaker=speaker, noise=noise, snr_db=args.snr if noise is not None else None,
+                realtime=args.realtime,
+            ))
+        finally:
+            if speaker is not None:
+                speaker.close()
+    return results
+
+
+def cmd_kiosk(args) -> int:
+    """Unattended kiosk: runs until stopped (systemd restarts it if it dies)."""
+    import signal
+
+    from . import voice
+    from .bank import SampleClockSpeaker
+    from .captions import CaptionBoard, CaptionServer
+    from .kiosk import Kiosk
+    from .speech.mic import Microphone, MicrophoneError
+    from .speech.playback import Player, output_devices
+
+    settings, rules, prompts = _load(args)
+    logging.basicConfig(filename=settings.log_file, level=logging.INFO, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parts = voice.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
+    parts.tts.warm(voice.every_sentence(rules, prompts))
+    board = CaptionBoard(idle_text=prompts.text("kiosk", "idle"))
+    server = CaptionServer(board, port=settings.caption_port).start()
+    _log(f"caption screen: {server.url} (for example: chromium --kiosk {server.url})")
+    mic = Microphone(settings.input_device)
+    try:
+        mic.open()
+    except MicrophoneError as exc:  # keep running: the kiosk retries until one is plugged in
+        _log(f"{exc} (retrying)")
+        board.status(prompts.text("kiosk", "mic_lost"))
+    speaker = Player(settings.output_device, gain=settings.volume) if output_devices() else SampleClockSpeaker()
+    kiosk = Kiosk(
+        rules, prompts, parts.recogniser, parts.tts, speaker, mic, board, parts.endpoint,
+        start_phrases=settings.start_phrases, idle_timeout_s=settings.idle_timeout_s,
+        transcripts=settings.transcripts,
+        dialogue_settings=voice.dialogue_settings(settings),
+        barge_in=settings.barge_in,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        kiosk.serve()
+    except KeyboardInterrupt:
+        _log("stopped")
+    finally:
+        server.stop()
+        mic.close()
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    from .speech import models
+
+    if args.action == "list":
+        found = models.find_model()
+        print("vosk models are looked for in:")
+        for place in models.search_paths():
+            print(f"  {place}")
+        print(f"found: {found}" if found else "found: none (pocketsphinx, built in, is used)")
+        return EXIT_OK
+    if args.action == "path":
+        found = models.find_model()
+        if not found:
+            raise UserError("no vosk model found (voiceassist models download, or --model PATH)")
+        print(found)
+        return EXIT_OK
+    path = models.download(args.name)
+    print(f"downloaded and checked: {path}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "kiosk": cmd_kiosk, "check": cmd_check, "text": cmd_text, "replay": cmd_replay, "models": cmd_models}
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can cause or meet: each is reported in one line."""
+    from .bank import BankError
+    from .settings import SettingsError
+
+    errors: list[type[BaseException]] = [ConfigError, UserError, SettingsError, BankError]
+    for module, name in [("speech.asr", "SpeechError"), ("speech.tts", "TTSError"), ("speech.mic", "MicrophoneError"),
+                         ("speech.playback", "AudioDeviceError"), ("speech.audio", "AudioFormatError")]:
+        try:
+            errors.append(getattr(__import__(f"voiceassist.{module}", fromlist=[name]), name))
+        except ImportError:
+            pass
+    return tuple(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    command = args.command or "text"
     if args.command is None:
-        args = parser.parse_args(["text"] + list(argv or sys.argv[1:]))
+        args = parser.parse_args(["run"] + list(sys.argv[1:] if argv is None else argv))
     try:
-        return COMMANDS[command](args)
-    except (ConfigError, UserError) as exc:
+        return COMMANDS[args.command](args)
+    except _user_errors() as exc:
         print(f"voiceassist: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
+        print(file=sys.stderr)
         return EXIT_FAILED
 
 

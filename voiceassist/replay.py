@@ -116,6 +116,7 @@ class Result:
     instruction_after: int | None = None  # answers filled when the instruction was first spoken
     error: str | None = None
     ending: str | None = None
+    stats: Any = None  # voice timing figures (replay --bank)
 
     @property
     def passed(self) -> bool | None:
@@ -153,52 +154,121 @@ class TextPatient:
     def __init__(self, prompts: Prompts):
         self.prompts = prompts
 
-    def reply(self, case: Case, listen: Listen, spoken: list[str]) -> tuple[str, Heard | Silence]:
+    def reply(self, case: Case, listen: Listen) -> tuple[str, Heard]:
         value = meant(case, listen)
         finding = listen.findings[0] if listen.kind == "choice" else None
-        phrase = self.prompts.canonical(value, finding)
-        return value, Heard(phrase, 1.0)
-
-    def close(self) -> None:
-        pass
+        return value, Heard(self.prompts.canonical(value, finding), 1.0)
 
 
-def run_case(rules: Rules, prompts: Prompts, case: Case, patient, settings: Settings | None = None,
-             on_say: Callable[[list[str]], None] | None = None) -> Result:
-    result = Result(case)
-    dialogue = Dialogue(rules, prompts, settings)
+class Recorder:
+    """Builds a case's Result from the turns of the real dialogue."""
 
-    def said(turn: Turn) -> None:
-        result.spoken += turn.say
-        result.transcript += [f"assistant: {s}" for s in turn.say]
-        if on_say:
-            on_say(turn.say)
+    def __init__(self, rules: Rules, case: Case, on_say: Callable[[list[str]], None] | None = None):
+        self.rules, self.case, self.on_say = rules, case, on_say
+        self.result = Result(case)
+
+    def turn(self, turn: Turn) -> None:
+        r = self.result
+        r.spoken += turn.say
+        r.transcript += [f"assistant: {s}" for s in turn.say]
+        if self.on_say:
+            self.on_say(turn.say)
         for f in turn.filled:
-            result.questions += 1
-            result.turns.append({
+            r.questions += 1
+            kind = self.rules.question(f.question).kind
+            r.turns.append({
                 "question": f.question, "findings": list(f.findings),
-                "meant": meant(case, Listen(f.question, f.findings, rules.question(f.question).kind, ())),
+                "meant": meant(self.case, Listen(f.question, f.findings, kind, ())),
                 "heard": f.heard, "answer": f.answer,
                 "confidence": round(f.confidence, 3), "attempts": f.attempts,
             })
-        if turn.instruction and result.instruction_after is None:
-            result.instruction_after = result.questions
+        if turn.instruction and r.instruction_after is None:
+            r.instruction_after = r.questions
+        if turn.done:
+            r.ending = turn.ending
 
+    def patient(self, text: str) -> None:
+        self.result.transcript.append(f"patient: {text}")
+
+    def finish(self, dialogue: Dialogue) -> Result:
+        a = dialogue.assessment()
+        r = self.result
+        r.level, r.causes, r.emergency = a.level, a.top_ids(), a.level in EMERGENCY_LEVELS
+        return r
+
+
+def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, settings: Settings | None = None) -> Result:
+    """A consultation with typed answers (replay --text)."""
+    recorder = Recorder(rules, case)
+    dialogue = Dialogue(rules, prompts, settings)
     turn = dialogue.start()
-    said(turn)
+    recorder.turn(turn)
     for _ in range(MAX_TURNS):
         if turn.done:
             break
-        value, event = patient.reply(case, turn.listen, turn.say)
-        heard = event.text if isinstance(event, Heard) else "(silence)"
-        result.transcript.append(f"patient: {heard}" + ("" if isinstance(event, Heard) and heard == prompts.canonical(value, turn.listen.findings[0] if turn.listen.kind == "choice" else None) else f"  [meant {value}]"))
+        value, event = patient.reply(case, turn.listen)
+        recorder.patient(event.text)
         turn = dialogue.handle(event)
-        said(turn)
+        recorder.turn(turn)
     else:
-        result.error = f"the consultation did not end after {MAX_TURNS} turns"
-    a = dialogue.assessment()
-    result.level, result.causes, result.emergency = a.level, a.top_ids(), a.level in EMERGENCY_LEVELS
-    result.ending = turn.ending
+        recorder.result.error = f"the consultation did not end after {MAX_TURNS} turns"
+    return recorder.finish(dialogue)
+
+
+class BankPatient:
+    """Answers by speaking recordings from a bank into the virtual microphone.
+
+    `silent=True` says nothing at all (the no-input path); `barge_in` answers
+    while the assistant is still speaking, as an impatient person would.
+    """
+
+    def __init__(self, bank, mouth, case: Case, recorder: Recorder, barge_in: bool = False, silent: bool = False):
+        self.bank, self.mouth, self.case, self.recorder = bank, mouth, case, recorder
+        self.barge_in, self.silent = barge_in, silent
+
+    def _speak(self, listen: Listen) -> None:
+        if self.silent or self.mouth.speaking:
+            return
+        value = meant(self.case, listen)
+        self.recorder.patient(f"({self.bank.folder.name}: {value})")
+        self.mouth.speak(self.bank.say(value))
+
+    def before_speak(self, turn: Turn) -> None:
+        if self.barge_in and turn.listen is not None and turn.listen.kind in ("yes_no", "choice"):
+            self._speak(turn.listen)
+
+    def before_listen(self, listen: Listen) -> None:
+        self._speak(listen)
+
+
+def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser, tts, *,
+                   endpoint=None, settings: Settings | None = None, speaker=None, noise=None, snr_db=None,
+                   realtime: bool = False, barge_in: bool = False, silent: bool = False, seed: int = 0,
+                   captions=None):
+    """A consultation with spoken answers: the same endpointer, recogniser,
+    dialogue and speech output as a live session (replay --bank)."""
+    from .bank import SampleClockSpeaker, SpokenInput
+    from .session import Consultation, Hooks, TooManyTurns
+
+    recorder = Recorder(rules, case)
+    mouth = SpokenInput(bank.speech_rms, noise, snr_db, realtime=realtime, seed=seed)
+    patient = BankPatient(bank, mouth, case, recorder, barge_in=barge_in, silent=silent)
+    dialogue = Dialogue(rules, prompts, settings)
+    def on_turn(turn: Turn) -> None:
+        recorder.turn(turn)
+        patient.before_speak(turn)
+
+    consultation = Consultation(
+        dialogue, recogniser, tts, speaker or SampleClockSpeaker(), mouth, endpoint,
+        captions=captions or (lambda who, text: None), barge_in=True,
+        hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn), max_turns=MAX_TURNS,
+    )
+    try:
+        consultation.run()
+    except TooManyTurns as exc:
+        recorder.result.error = str(exc)
+    result = recorder.finish(dialogue)
+    result.stats = consultation.stats
     return result
 
 
