@@ -1,0 +1,1 @@
+"""Speech stages: audio conversion, endpointing, recognition (engines import lazily)."""

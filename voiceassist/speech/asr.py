@@ -1,0 +1,123 @@
+"""Speech recognition: one small interface, two engines.
+
+A recogniser turns one utterance (16 kHz mono int16 bytes, as the Endpointer
+emits it) into exactly one of the phrases the current question accepts, or ""
+when none of them was heard.  The engines live in their own modules and
+import their libraries lazily, so `import voiceassist.speech.asr` is cheap.
+
+    vosk          (vosk_engine.py)         needs a downloaded model (models.py)
+    pocketsphinx  (pocketsphinx_engine.py) built in: the PyPI wheel has an en-us model
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, runtime_checkable
+
+ENGINES = ("auto", "vosk", "pocketsphinx")
+
+
+@dataclass
+class Recognition:
+    text: str                 # exactly one grammar phrase, or "" when nothing in the grammar was heard
+    confidence: float         # 0..1; compare with a threshold to accept / confirm / reject
+    engine: str               # "vosk" or "pocketsphinx"
+    alternatives: list[str] = field(default_factory=list)  # other grammar phrases, best first
+
+
+class SpeechError(RuntimeError):
+    """Missing model, unknown engine, or a grammar the model cannot handle (one-line message)."""
+
+
+@runtime_checkable
+class Recogniser(Protocol):
+    name: str
+
+    def missing_words(self, phrases: Sequence[str]) -> list[str]:
+        """Words of `phrases` that the model's vocabulary lacks (sorted, no duplicates)."""
+        ...
+
+    def recognise(self, audio: bytes, grammar: Sequence[str]) -> Recognition:
+        """Recognise one utterance against the phrases of `grammar`."""
+        ...
+
+
+# A phrase is lower-case words of letters (any script) and apostrophes.
+_WORD = re.compile(r"^[^\W\d_]+(?:'[^\W\d_]+)*$")
+
+
+def normalise_grammar(grammar: Sequence[str]) -> tuple[str, ...]:
+    """Lower-case, single-spaced, de-duplicated phrases (order kept); SpeechError if unusable.
+
+    Engines key their caches on the result, so equal grammars share one search.
+    """
+    if isinstance(grammar, str):
+        raise SpeechError("grammar must be a list of phrases, not a single string")
+    out: list[str] = []
+    for phrase in grammar:
+        p = " ".join(str(phrase).lower().split())
+        if not p:
+            raise SpeechError("grammar contains an empty phrase")
+        bad = [w for w in p.split() if not _WORD.match(w)]
+        if bad:
+            raise SpeechError(f"grammar phrase {phrase!r} has unusable word(s) {bad}: use letters and apostrophes only")
+        if p not in out:
+            out.append(p)
+    if not out:
+        raise SpeechError("grammar is empty: give at least one phrase")
+    return tuple(out)
+
+
+def words_of(phrases: Sequence[str]) -> list[str]:
+    """The distinct words of `phrases`, in order of first use."""
+    seen: dict[str, None] = {}
+    for p in phrases:
+        for w in str(p).lower().split():
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+def print_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def create_recogniser(engine: str = "auto", model_path: str | Path | None = None,
+                      log: Callable[[str], None] = print_to_stderr) -> Recogniser:
+    """Build the recogniser to use and say (through `log`) which engine and model it is.
+
+    "auto": vosk when a vosk model is found (`model_path`, $VOSK_MODEL_PATH,
+    /usr/share/vosk, ~/.cache/vosk, ./models), else the built-in pocketsphinx.
+    """
+    from . import models
+
+    if engine not in ENGINES:
+        raise SpeechError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "pocketsphinx":
+        if model_path is not None:
+            log("note: --model applies to vosk only; using pocketsphinx's built-in model")
+        return _pocketsphinx(log)
+
+    found = models.find_model(model_path)
+    if found is None:
+        if engine == "vosk":
+            where = f"at {model_path}" if model_path else "in " + ", ".join(str(d) for d in models.search_dirs())
+            raise SpeechError(f"no vosk model found {where}: run `voiceassist models download`, "
+                              "or give one with --model PATH")
+        return _pocketsphinx(log, "; no vosk model found (`voiceassist models download` gets one)")
+
+    from .vosk_engine import VoskRecogniser
+
+    rec = VoskRecogniser(found)
+    log(f"speech recognition: vosk, model {found}")
+    return rec
+
+
+def _pocketsphinx(log: Callable[[str], None], why: str = "") -> Recogniser:
+    from .pocketsphinx_engine import PocketsphinxRecogniser
+
+    rec = PocketsphinxRecogniser()
+    log(f"speech recognition: pocketsphinx, built-in model {rec.model_dir}{why}")
+    return rec

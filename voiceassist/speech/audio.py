@@ -1,0 +1,242 @@
+"""Audio in and out: WAV files, format conversion, blocks, noise mixing.
+
+Everything downstream (endpointer, recognisers) works on one format only:
+16 kHz, mono, signed 16-bit little-endian PCM.  This module is the single place
+where other formats are turned into that one.
+
+The WAV reader parses the RIFF chunks itself instead of using the standard
+library's `wave`: on Python 3.11 `wave` rejects WAVE_FORMAT_EXTENSIBLE (what
+many recorders write for 24-bit or multichannel audio) and IEEE float files.
+The parser is small and strict, so a bad file gives one clear line.
+"""
+
+from __future__ import annotations
+
+import struct
+import wave
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import soxr
+
+SAMPLE_RATE = 16000
+
+# WAV format tags (mmreg.h).
+_WAVE_FORMAT_PCM = 0x0001
+_WAVE_FORMAT_IEEE_FLOAT = 0x0003
+_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+
+# Streaming writers (arecord to a pipe, some recorders) cannot know the data
+# length up front and leave one of these placeholders in the size field.
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF)
+
+
+class AudioFormatError(ValueError):
+    """A file is not audio this program can read (one-line message)."""
+
+
+def _fail(path, problem: str) -> AudioFormatError:
+    return AudioFormatError(f"{path}: {problem}")
+
+
+def load_wav(path) -> np.ndarray:
+    """Read a WAV file and return 16 kHz mono int16 samples.
+
+    Accepts any sample rate, any number of channels, 8/16/24/32-bit integer PCM
+    and 32/64-bit float, plain or WAVE_FORMAT_EXTENSIBLE.  Anything else, or a
+    file that is empty or truncated, raises AudioFormatError.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail(path, f"cannot read file ({exc.strerror or exc})") from None
+    if not data:
+        raise _fail(path, "file is empty")
+    if len(data) < 12 or data[0:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise _fail(path, "not a WAV file (no RIFF/WAVE header)")
+
+    fmt = None
+    pcm = None
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk_id = data[pos:pos + 4]
+        (size,) = struct.unpack_from("<I", data, pos + 4)
+        body_start = pos + 8
+        if chunk_id == b"data":
+            available = len(data) - body_start
+            if size in _UNKNOWN_SIZES:
+                size = available
+            elif size > available:
+                raise _fail(path, f"truncated: data chunk declares {size} bytes, file holds {available}")
+            pcm = data[body_start:body_start + size]
+            break
+        if body_start + size > len(data):
+            raise _fail(path, f"truncated inside the {chunk_id.decode('latin-1')!r} chunk")
+        if chunk_id == b"fmt ":
+            fmt = data[body_start:body_start + size]
+        pos = body_start + size + (size & 1)  # chunks are word aligned
+
+    if fmt is None or len(fmt) < 16:
+        raise _fail(path, "no valid 'fmt ' chunk before the audio data")
+    if pcm is None:
+        raise _fail(path, "no 'data' chunk (truncated?)")
+
+    tag, channels, rate, _byte_rate, block_align, bits = struct.unpack_from("<HHIIHH", fmt, 0)
+    if tag == _WAVE_FORMAT_EXTENSIBLE:
+        if len(fmt) < 26:
+            raise _fail(path, "WAVE_FORMAT_EXTENSIBLE header too short")
+        # The sub-format GUID starts with the real format tag.
+        (tag,) = struct.unpack_from("<H", fmt, 24)
+    if channels < 1 or rate < 1:
+        raise _fail(path, f"invalid header ({channels} channels, {rate} Hz)")
+    width = bits // 8
+    if bits % 8 or block_align != width * channels:
+        raise _fail(path, f"unsupported sample layout ({bits} bits, block align {block_align})")
+    if len(pcm) < block_align:
+        raise _fail(path, "no audio samples in the data chunk")
+    n = len(pcm) // block_align  # drop a partial last frame rather than fail
+    raw = pcm[: n * block_align]
+
+    if tag == _WAVE_FORMAT_PCM:
+        if width == 1:  # 8-bit WAV is unsigned, centred on 128
+            samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
+        elif width == 2:
+            samples = np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
+        elif width == 3:
+            b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+            v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+            v = np.where(v >= 1 << 23, v - (1 << 24), v)  # sign-extend
+            samples = v.astype(np.float32) / float(1 << 23)
+        elif width == 4:
+            samples = (np.frombuffer(raw, "<i4").astype(np.float64) / float(1 << 31)).astype(np.float32)
+        else:
+            raise _fail(path, f"unsupported PCM sample size {bits} bits")
+    elif tag == _WAVE_FORMAT_IEEE_FLOAT:
+        if width == 4:
+            samples = np.frombuffer(raw, "<f4").astype(np.float32)
+        elif width == 8:
+            samples = np.frombuffer(raw, "<f8").astype(np.float32)
+        else:
+            raise _fail(path, f"unsupported float sample size {bits} bits")
+        if not np.all(np.isfinite(samples)):
+            raise _fail(path, "float samples contain NaN or infinity")
+    else:
+        raise _fail(path, f"unsupported WAV encoding (format tag 0x{tag:04x}); use PCM or float")
+
+    return to_mono16k(samples.reshape(n, channels), rate)
+
+
+def to_mono16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Convert samples of shape (n,) or (n, channels) at `rate` to 16 kHz mono int16.
+
+    Integer input is scaled by its type's full range (uint8 is taken as
+    unsigned 8-bit audio, centred on 128); float input is taken as -1.0..1.0.
+    Channels are averaged; resampling is done by soxr (high quality).
+    """
+    x = np.asarray(samples)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"samples must have shape (n,) or (n, channels), not {x.shape}")
+    if rate <= 0:
+        raise ValueError(f"invalid sample rate {rate}")
+    # Fast path: already in the target format, return it untouched (bit exact).
+    if x.dtype == np.int16 and rate == SAMPLE_RATE and (x.ndim == 1 or x.shape[1] == 1):
+        return np.ascontiguousarray(x.reshape(-1))
+
+    if x.dtype == np.uint8:
+        f = (x.astype(np.float32) - 128.0) / 128.0
+    elif np.issubdtype(x.dtype, np.integer):
+        f = x.astype(np.float64) / float(-np.iinfo(x.dtype).min)
+    elif np.issubdtype(x.dtype, np.floating):
+        f = x
+    else:
+        raise ValueError(f"unsupported sample type {x.dtype}")
+    f = f.astype(np.float32, copy=False)
+    if f.ndim == 2:
+        f = f.mean(axis=1, dtype=np.float32)  # mix down before resampling: less work
+    if rate != SAMPLE_RATE and len(f):
+        f = soxr.resample(f, rate, SAMPLE_RATE, quality="HQ")
+    return float_to_int16(f)
+
+
+def float_to_int16(f: np.ndarray) -> np.ndarray:
+    """-1.0..1.0 floats to int16, rounding and clipping (no wrap-around)."""
+    return np.clip(np.rint(np.asarray(f, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def save_wav(path, samples_int16: np.ndarray, rate: int = SAMPLE_RATE) -> None:
+    """Write mono int16 samples as a 16-bit PCM WAV file."""
+    x = np.asarray(samples_int16)
+    if x.dtype != np.int16:
+        raise ValueError(f"save_wav expects int16 samples, got {x.dtype}")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(rate))
+        w.writeframes(x.astype("<i2", copy=False).tobytes())
+
+
+def blocks(samples: np.ndarray, block_ms: int = 30, rate: int = SAMPLE_RATE) -> Iterator[bytes]:
+    """Cut int16 samples into `block_ms` blocks of bytes, as a microphone delivers them.
+
+    The last block is zero-padded to full length.
+    """
+    x = np.asarray(samples, dtype=np.int16).reshape(-1)
+    n = max(1, rate * block_ms // 1000)
+    for i in range(0, len(x), n):
+        b = x[i:i + n]
+        if len(b) < n:
+            b = np.concatenate([b, np.zeros(n - len(b), np.int16)])
+        yield b.astype("<i2", copy=False).tobytes()
+
+
+def active_rms(samples: np.ndarray, rate: int = SAMPLE_RATE, frame_ms: int = 20,
+               range_db: float = 30.0) -> float:
+    """RMS of the active part of a signal.
+
+    A simplified active-speech level (in the spirit of ITU-T P.56): only frames
+    within `range_db` of the loudest frame count, so the pauses around and
+    between words do not dilute the speech level.
+    """
+    x = np.asarray(samples, np.float64).reshape(-1)
+    n = max(1, rate * frame_ms // 1000)
+    m = len(x) // n
+    if m == 0:
+        return float(np.sqrt(np.mean(x ** 2))) if len(x) else 0.0
+    energy = np.mean(x[: m * n].reshape(m, n) ** 2, axis=1)
+    peak = energy.max()
+    if peak <= 0:
+        return 0.0
+    active = energy[energy >= peak * 10 ** (-range_db / 10)]
+    return float(np.sqrt(active.mean()))
+
+
+def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """Add `noise` to `speech` so that active-speech RMS / noise RMS is `snr_db`.
+
+    The noise is looped or cut to the speech length, starting at a random
+    offset drawn from `rng`.  If the sum would clip, the whole mix is scaled
+    down (keeping the SNR exact) instead of clipping.
+    """
+    s = np.asarray(speech, np.float64).reshape(-1)
+    z = np.asarray(noise, np.float64).reshape(-1)
+    if len(z) == 0:
+        raise ValueError("noise is empty")
+    if len(s) == 0:
+        return np.zeros(0, np.int16)
+    offset = int(rng.integers(0, len(z)))
+    idx = (offset + np.arange(len(s))) % len(z)  # loop the noise from the offset
+    z = z[idx]
+    noise_rms = float(np.sqrt(np.mean(z ** 2)))
+    speech_rms = active_rms(s)
+    if noise_rms == 0 or speech_rms == 0:
+        mixed = s
+    else:
+        gain = speech_rms / (noise_rms * 10 ** (snr_db / 20))
+        mixed = s + gain * z
+    peak = float(np.max(np.abs(mixed)))
+    if peak > 32767:
+        mixed = mixed * (32767 / peak)
+    return np.rint(mixed).astype(np.int16)
