@@ -87,3 +87,16 @@ def babble(speak: Speaker, rng: np.random.Generator, seconds: float = 8.0) -> np
 @pytest.fixture(scope="session")
 def babble_noise(speak) -> np.ndarray:
     return babble(speak, np.random.default_rng(7))
+
+
+class Sounds:
+    """The helpers above, for test modules (they cannot import conftest)."""
+
+    silence = staticmethod(silence)
+    white_noise = staticmethod(white_noise)
+    pink_noise = staticmethod(pink_noise)
+
+
+@pytest.fixture(scope="session")
+def sounds() -> Sounds:
+    return Sounds()

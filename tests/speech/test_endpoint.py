@@ -1,0 +1,126 @@
+"""Endpointer on real speech (espeak-ng) and real noise; time is counted in samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voiceassist.speech.audio import SAMPLE_RATE, active_rms, blocks
+from voiceassist.speech.endpoint import (EndpointSettings, Endpointer, NoInput, SpeechStarted,
+                                         Utterance)
+
+
+
+class S:
+    """Shorthands for the conftest sound helpers (set by the autouse fixture)."""
+
+
+@pytest.fixture(autouse=True)
+def _sounds(sounds):
+    S.silence, S.white_noise, S.pink_noise = sounds.silence, sounds.white_noise, sounds.pink_noise
+
+
+def run(audio: np.ndarray, block_ms: int = 30, **settings) -> list:
+    ep = Endpointer(EndpointSettings(**settings))
+    events = []
+    for b in blocks(audio, block_ms):
+        events += ep.feed(b)
+    return events + ep.flush()
+
+
+def utterances(events):
+    return [e for e in events if isinstance(e, Utterance)]
+
+
+def at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
+    """Scale so that the active level is `dbfs`."""
+    x = x.astype(float)
+    return x * (32768 * 10 ** (dbfs / 20)) / active_rms(x)
+
+
+def test_silence_gives_no_input_after_no_input_s():
+    events = run(S.silence(10.0))
+    assert events == [NoInput(pytest.approx(8.0, abs=0.031))]
+
+
+def test_reset_restarts_the_no_input_clock():
+    ep = Endpointer(EndpointSettings(no_input_s=2.0))
+    events = []
+    for i, b in enumerate(blocks(S.silence(3.0), 30)):
+        if i == 50:  # 1.5 s in
+            ep.reset()
+        events += ep.feed(b)
+    assert events == []  # 1.5 s since the reset: not yet
+    assert ep.time_s == pytest.approx(3.0, abs=0.03)
+
+
+def test_one_answer_is_one_utterance_with_preroll(speak):
+    s = speak("behind the knee")
+    audio = np.concatenate([S.silence(1.0), s, S.silence(2.0)])
+    events = run(audio)
+    assert [type(e) for e in events] == [SpeechStarted, Utterance]
+    u = events[1]
+    assert 0.95 < events[0].t < 1.2  # speech begins at 1.0 s (frames are 30 ms)
+    assert u.start_s == pytest.approx(events[0].t - 0.3)  # 300 ms of pre-roll
+    assert u.end_s >= 1.0 + len(s) / SAMPLE_RATE - 0.2
+    assert len(u.audio) == round((u.end_s - u.start_s) * SAMPLE_RATE) * 2
+    assert not u.cut
+
+
+def test_hesitant_pauses_stay_in_one_utterance(speak):
+    pause = S.silence(0.7)  # shorter than end_silence_ms (1 s)
+    audio = np.concatenate([S.silence(0.5), speak("my"), pause, speak("lower"), pause, speak("leg"), S.silence(1.5)])
+    assert len(utterances(run(audio))) == 1
+    # the same pauses are two utterances when the end window is shorter than them
+    assert len(utterances(run(audio, end_silence_ms=500))) == 3
+
+
+def test_block_size_does_not_change_the_result(speak):
+    audio = np.concatenate([S.silence(0.5), speak("i don't know"), S.silence(1.5)])
+    ref = run(audio, 30)
+    for ms in (10, 20, 64, 250):
+        got = run(audio, ms)
+        assert [(type(e), getattr(e, "start_s", None)) for e in got] == [(type(e), getattr(e, "start_s", None)) for e in ref]
+
+
+def test_max_utterance_cuts_a_speaker_who_does_not_stop(speak):
+    talk = speak("The meeting has been moved to Thursday afternoon in the large room, and lunch will be served.")
+    events = run(np.concatenate([S.silence(0.5), talk, talk]), max_utterance_s=2.0)
+    first = utterances(events)[0]
+    assert first.cut
+    assert 2.0 <= first.end_s - first.start_s <= 2.0 + 0.3 + 0.03  # max + pre-roll
+
+
+def test_flush_emits_the_utterance_in_progress(speak):
+    events = run(np.concatenate([S.silence(0.5), speak("yes it is")]))
+    assert len(utterances(events)) == 1
+
+
+@pytest.mark.parametrize("kind", ["white", "pink", "babble"])
+def test_speech_gets_through_noise_at_10db_snr(speak, babble_noise, kind):
+    """Measured: every phrase below whole, in each noise (see EndpointSettings)."""
+    rng = np.random.default_rng(5)
+    noise = {"white": S.white_noise(30, rng), "pink": S.pink_noise(30, rng), "babble": babble_noise}[kind]
+    phrases = [("my calf", "en-us"), ("yes", "en-gb"), ("i don't know", "en-us+f3"),
+               ("behind the knee", "en-us+m3"), ("no", "en-us"), ("whole leg", "en-gb")]
+    for i, (text, voice) in enumerate(phrases):
+        s = at_level(speak(text, voice), -25)
+        n = np.resize(np.roll(noise, -i * 9000), len(s) + 5 * SAMPLE_RATE)
+        n = n / np.sqrt(np.mean(n ** 2)) * 32768 * 10 ** (-35 / 20)  # 10 dB below the speech
+        n[2 * SAMPLE_RATE:2 * SAMPLE_RATE + len(s)] += s
+        utts = utterances(run(np.clip(n, -32768, 32767).astype(np.int16)))
+        assert len(utts) == 1, (text, kind, utts)
+        assert utts[0].start_s <= 2.1 and utts[0].end_s >= 2 + len(s) / SAMPLE_RATE - 0.25, (text, kind)
+
+
+@pytest.mark.parametrize("kind", ["white", "pink", "babble"])
+def test_noise_alone_gives_no_input(babble_noise, kind):
+    """Measured: 0 utterances in 2 x 24 s of each noise at -35 dBFS (babble: 2 per 24 s
+    with a 15th-percentile floor, 0 with the 30th used now)."""
+    rng = np.random.default_rng(11)
+    noise = {"white": S.white_noise(24, rng), "pink": S.pink_noise(24, rng),
+             "babble": np.resize(babble_noise, 24 * SAMPLE_RATE)}[kind]
+    n = noise / np.sqrt(np.mean(noise ** 2)) * 32768 * 10 ** (-35 / 20)
+    events = run(np.clip(n, -32768, 32767).astype(np.int16))
+    assert utterances(events) == []
+    assert [round(e.waited_s) for e in events] == [8, 8]  # NoInput at 8 s and again at 16 s
