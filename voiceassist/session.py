@@ -11,10 +11,13 @@ replay runs as fast as the machine allows and behaves exactly as live.
 
 Barge-in: while the assistant speaks, the microphone is still read. Speech
 that the recogniser matches to the current question's grammar with good
-confidence stops the playback and is taken as the answer. Matching the
-grammar (VoiceXML's "hotword" barge-in) is what keeps the assistant from
-interrupting itself when the microphone hears its own voice: a question read
-aloud is not "yes", "no" or "stop".
+confidence stops the playback and is taken as the answer (VoiceXML's
+"hotword" barge-in). The microphone also hears the assistant's own voice, and
+a recogniser with a closed grammar will force even that onto "yes" or "stop".
+So before recognising, the assistant's own voice is taken out: we know
+exactly what is playing, so the best-fitting delay and gain of it (FFT
+cross-correlation, up to ECHO_MAX_LAG_S of device latency) are found and it
+is subtracted. When little is left, nobody spoke over it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ BLOCK_MS = 30
 BARGE_IN_CONFIDENCE = 0.80  # a barge-in must be clearly in the grammar
 BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
 BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
+ECHO_MAX_LAG_S = 0.3  # output + input latency the echo canceller allows for
+ECHO_RESIDUAL = 0.55  # below this share of the microphone's level, what is heard is mostly our own voice:
+# a reverberant room leaves ~0.4 after the best delay and gain are taken out; a person speaking
+# over the echo at its level leaves ~0.7, at half its level ~0.58.
 
 
 class TooManyTurns(RuntimeError):
@@ -152,15 +159,25 @@ class Consultation:
     # -- speaking ---------------------------------------------------------------
 
     def speak(self, turn: Turn) -> Heard | None:
-        """Say the turn's sentences; return the answer if the person barged in."""
-        listen = turn.listen if (self.barge_in and not turn.done) else None
-        watcher = _BargeIn(self, listen) if listen else None
+        """Say the turn's sentences; return the answer if the person barged in.
+
+        Only questions can be interrupted: the emergency instruction and the
+        outcome are always heard to the end (VoiceXML's bargein="false"), so
+        that a noise or an echo taken for "yes" can never cut them off."""
+        listen = turn.listen
+        interruptible = (
+            self.barge_in and listen is not None and listen.kind in ("yes_no", "choice", "confirm")
+            and not turn.instruction and turn.assessment is None
+        )
+        watcher = _BargeIn(self, listen) if interruptible else None
         for n, sentence in enumerate(turn.say):
             samples, rate = self._synthesise(sentence)
             if n == 0:
                 self._sentence_ready(turn)
             self.captions("assistant", sentence)
             self.speaker.play(samples, rate)
+            if watcher is not None:
+                watcher.playing(samples, rate)
             while self.speaker.is_playing():
                 block = self._read_block()
                 if watcher is not None and block is not None:
@@ -237,17 +254,31 @@ class _BargeIn:
         self.c = consultation
         self.listen = listen
         self.endpointer = Endpointer(consultation.endpoint)
+        self.reference = np.zeros(0, np.float32)  # what the speaker plays, at 16 kHz
+        self.pos = 0  # samples read from the microphone since this sentence began
         self.audio = bytearray()
+        self.start = 0
         self.speaking = False
         self.next_try = BARGE_IN_MIN_S
 
+    def playing(self, samples: np.ndarray, rate: int) -> None:
+        from .speech.audio import to_mono16k
+
+        self.reference = to_mono16k(np.asarray(samples), rate).astype(np.float32) * self.c.speaker.gain
+        self.pos = 0
+        self.speaking, self.audio = False, bytearray()
+        self.endpointer.reset()
+
     def feed(self, block: bytes) -> Heard | None:
-        for event in self.endpointer.feed(block):
+        events = self.endpointer.feed(block)
+        self.pos += len(block) // 2
+        for event in events:
             if isinstance(event, SpeechStarted):
                 self.speaking, self.audio, self.next_try = True, bytearray(), BARGE_IN_MIN_S
+                self.start = self.pos - len(block) // 2
             elif isinstance(event, Utterance):
                 self.speaking = False
-                heard = self._try(event.audio)
+                heard = self._try(bytes(self.audio + block))
                 if heard:
                     return heard
             elif isinstance(event, NoInput):
@@ -259,8 +290,37 @@ class _BargeIn:
                 return self._try(bytes(self.audio))
         return None
 
+    def _without_echo(self, audio: bytes) -> bytes | None:
+        """The microphone's audio with our own voice taken out, or None when
+        what was heard is (nearly) all our own voice."""
+        mic = np.frombuffer(audio, np.int16).astype(np.float32)
+        end = self.start + len(mic)
+        max_lag = int(ECHO_MAX_LAG_S * 16000)
+        lo = max(0, self.start - max_lag)
+        ref = self.reference[lo:end]
+        if ref.size == 0 or not np.any(ref):
+            return audio
+        ref = np.pad(ref, (0, max(0, end - lo - ref.size)))
+        # corr[k] = sum_t ref[t + k] * mic[t]: how well the reference, from
+        # sample k of the window on, explains what the microphone heard.
+        n = 1 << int(np.ceil(np.log2(len(ref) + len(mic))))
+        corr = np.fft.irfft(np.fft.rfft(ref, n) * np.conj(np.fft.rfft(mic, n)), n)
+        offsets = np.arange(0, len(ref) - len(mic) + 1)  # where in `ref` the echo lines up
+        if offsets.size == 0:
+            return audio
+        best = int(offsets[np.argmax(np.abs(corr[offsets]))])
+        echo = ref[best:best + len(mic)]
+        gain = float(np.dot(mic, echo) / (np.dot(echo, echo) + 1e-9))
+        residual = mic - gain * echo
+        if np.sqrt(np.mean(residual ** 2)) < ECHO_RESIDUAL * np.sqrt(np.mean(mic ** 2) + 1e-9):
+            return None
+        return np.clip(residual, -32768, 32767).astype("<i2").tobytes()
+
     def _try(self, audio: bytes) -> Heard | None:
-        result = self.c.recogniser.recognise(audio, self.listen.grammar)
+        clean = self._without_echo(audio)
+        if clean is None:
+            return None
+        result = self.c.recogniser.recognise(clean, self.listen.grammar)
         if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
             self.c._answer_end = time.monotonic()
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
