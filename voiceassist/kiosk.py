@@ -135,13 +135,13 @@ class Kiosk:
                  board, endpoint: EndpointSettings | None = None, start_phrases: list[str] | None = None,
                  idle_timeout_s: float = 90.0, transcripts: str | Path | None = None,
                  dialogue_settings: DialogueSettings | None = None, barge_in: bool = True,
-                 hooks: Hooks | None = None):
+                 hooks: Hooks | None = None, sleep: Callable[[float], None] = time.sleep):
         self.rules, self.prompts = rules, prompts
         self.recogniser, self.tts = recogniser, tts
         self.board = board
         self.stats = KioskStats()
         self.speaker = SafeSpeaker(speaker, board.status, prompts, self.stats)
-        self.audio_in = RecoveringInput(audio_in, board.status, prompts, self.stats) if _can_fail(audio_in) else audio_in
+        self.audio_in = RecoveringInput(audio_in, board.status, prompts, self.stats, sleep) if _can_fail(audio_in) else audio_in
         self.endpoint = endpoint or EndpointSettings()
         self.start_phrases = list(start_phrases or prompts.data["kiosk"]["start"])
         self.idle_timeout_s = idle_timeout_s
@@ -178,7 +178,10 @@ class Kiosk:
                     endpointer.reset()
                 elif isinstance(event, Utterance):
                     heard = self.recogniser.recognise(event.audio, self.start_phrases)
-                    if heard.text and heard.confidence >= self.dialogue_settings.confirm_below:
+                    # A false start costs little (a greeting, then a safe ending
+                    # if nobody answers); a missed "hello" leaves a person
+                    # standing there. So the reject threshold, not the confirm one.
+                    if heard.text and heard.confidence >= self.dialogue_settings.reject_below:
                         return True
                     endpointer.reset()
 
