@@ -246,3 +246,19 @@ def test_no_dose_is_ever_said(prompts):
 
     text = " ".join(str(v) for v in prompts.data["advice"].values())
     assert not re.search(r"\b\d+\s*(mg|milligram|tablet|pill)", text, re.I)
+
+
+def test_in_noise_every_red_flag_answer_is_confirmed(d, prompts):
+    """Babble is taken for "yes" or "no" at full confidence (measured), so in
+    noise a red-flag answer is confirmed however sure the recogniser is."""
+    answer_until(d, "clot_signs")
+    turn = d.handle(Heard("yes", confidence=1.0, snr_db=9.0))
+    assert turn.listen.kind == "confirm" and turn.listen.confirming == "yes"
+    turn = d.handle(Heard("yes", confidence=1.0, snr_db=9.0))
+    assert turn.instruction
+
+
+def test_in_quiet_a_sure_answer_is_not_confirmed(d):
+    answer_until(d, "clot_signs")
+    turn = d.handle(Heard("no", confidence=0.95, snr_db=40.0))
+    assert turn.listen.kind != "confirm"

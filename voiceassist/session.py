@@ -126,6 +126,9 @@ class Consultation:
         # person has walked away, and the consultation ends safely.
         self.idle_timeout_s = idle_timeout_s
         self.idle_s = 0.0
+        # One endpointer for the whole consultation: its noise floor follows
+        # the room from one answer to the next.
+        self.endpointer = Endpointer(self.endpoint)
 
     # -- the loop ---------------------------------------------------------------
 
@@ -222,7 +225,8 @@ class Consultation:
     def listen(self, listen: Listen) -> Heard | Silence | Timeout:
         if self.hooks.before_listen:
             self.hooks.before_listen(listen)
-        endpointer = Endpointer(self.endpoint)
+        endpointer = self.endpointer
+        endpointer.reset()
         while True:
             if self.idle_timeout_s is not None and self.idle_s > self.idle_timeout_s:
                 self.captions("status", "(no answer for a long time: ending)")
@@ -240,11 +244,20 @@ class Consultation:
 
     def _recognise(self, audio: bytes, listen: Listen) -> Heard:
         result: Recognition = self.recogniser.recognise(audio, listen.grammar)
+        snr = self._snr_db(audio)
         if result.text:
             self.captions("heard", f"{result.text} ({result.confidence:.2f})")
         else:
             self.captions("heard", "(not understood)")
-        return Heard(result.text, result.confidence)
+        return Heard(result.text, result.confidence, snr)
+
+    def _snr_db(self, audio: bytes) -> float:
+        """The answer's active speech level above the endpointer's noise floor."""
+        from .speech.audio import active_rms
+
+        rms = active_rms(np.frombuffer(audio, np.int16))
+        level = 20 * np.log10(max(rms, 1e-3) / 32768.0)
+        return float(level - self.endpointer.floor_db)
 
 
 class _BargeIn:

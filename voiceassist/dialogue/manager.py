@@ -27,10 +27,12 @@ from .outcome import outcome_sentences, stop_sentences
 
 @dataclass(frozen=True)
 class Heard:
-    """Something was said (or typed). Confidence 1.0 for the keyboard."""
+    """Something was said (or typed). Confidence 1.0 for the keyboard.
+    `snr_db`: how far the answer stood above the room's noise, when known."""
 
     text: str
     confidence: float = 1.0
+    snr_db: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class Settings:
     reject_below: float = 0.35  # below: not understood (no-match)
     confirm_below: float = 0.70  # below: "I heard no. Is that right?"
     red_flag_no_accept: float = 0.90  # a "no" to a red flag below this is confirmed
+    # In noise the recogniser's confidence cannot be trusted (babble is taken
+    # for "yes" at 1.0, measured): below this SNR every red-flag answer is confirmed.
+    reliable_snr_db: float = 25.0
     max_no_input: int = 3  # the third silence in a row on one prompt ends safely
     max_no_match: int = 3
     max_failures: int = 8  # no-inputs and no-matches in the whole consultation
@@ -174,7 +179,9 @@ class Dialogue:
         listen = self.listen
         s = self.settings
         c = event.confidence
-        if listen.red_flag and value == NO:
+        if listen.red_flag and event.snr_db is not None and event.snr_db < s.reliable_snr_db and value in (YES, NO):
+            needs_confirm = True
+        elif listen.red_flag and value == NO:
             needs_confirm = c < s.red_flag_no_accept
         else:
             needs_confirm = c < s.confirm_below
