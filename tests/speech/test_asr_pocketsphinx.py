@@ -6,19 +6,48 @@ are in the comments; thresholds sit a little below them.
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from voiceassist.speech.asr import Recognition, SpeechError, create_recogniser
-from voiceassist.speech.audio import active_rms, blocks, mix_at_snr
+from voiceassist.speech.audio import SAMPLE_RATE, active_rms, blocks, load_wav, mix_at_snr, pink_noise
 from voiceassist.speech.endpoint import Endpointer, Utterance
 from voiceassist.speech import models
 
 OUT_OF_GRAMMAR = ["banana sandwich please", "the weather is nice", "what time is it", "my name is john"]
 # Pieces of phrases: the recogniser must never answer with a piece like this.
 PARTIAL = ["my", "the whole", "back of my", "all of", "i don't", "behind the"]
+PROMPTS = Path(__file__).resolve().parents[2] / "voiceassist" / "prompts" / "en.yaml"
+
+
+def _espeak(folder, text: str, voice: str = "en-us", speed: int = 175) -> np.ndarray:
+    """Real speech: espeak-ng writes a WAV (22,050 Hz), load_wav makes it 16 kHz mono."""
+    path = folder / f"{abs(hash((text, voice, speed)))}.wav"
+    if not path.exists():
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
+                       check=True, capture_output=True)
+    return load_wav(path)
+
+
+@pytest.fixture(scope="module")
+def speak(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("espeak")
+    return lambda text, voice="en-us", speed=175: _espeak(folder, text, voice, speed)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
+
+
+@pytest.fixture(scope="module")
+def prompts() -> dict:
+    with open(PROMPTS, encoding="utf-8") as f:
+        return yaml.safe_load(f)
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +143,12 @@ def test_partial_utterance_never_gives_a_partial_phrase(rec, speak, grammars, vo
             assert all(a in keys for a in r.alternatives)
 
 
-def test_endpointer_then_recogniser_in_noise(rec, speak, grammars, sounds):
+def test_endpointer_then_recogniser_in_noise(rec, speak, grammars):
     """Microphone-like stream: silence, "my calf", silence, with pink noise at 15 dB SNR."""
     speech = speak("my calf", "en-us").astype(float)
     speech *= (32768 * 10 ** (-25 / 20)) / active_rms(speech)
-    stream = np.concatenate([sounds.silence(1.0), speech.astype(np.int16), sounds.silence(2.0)])
-    noisy = mix_at_snr(stream, sounds.pink_noise(5, np.random.default_rng(1)) * 1000, 15, np.random.default_rng(2))
+    stream = np.concatenate([silence(1.0), speech.astype(np.int16), silence(2.0)])
+    noisy = mix_at_snr(stream, pink_noise(5 * SAMPLE_RATE, np.random.default_rng(1)) * 1000, 15, np.random.default_rng(2))
     ep = Endpointer()
     events = []
     for block in blocks(noisy, 30):

@@ -2,22 +2,67 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
-from voiceassist.speech.audio import SAMPLE_RATE, active_rms, blocks
+from voiceassist.speech.audio import SAMPLE_RATE, active_rms, blocks, load_wav, pink_noise
 from voiceassist.speech.endpoint import (EndpointSettings, Endpointer, NoInput, SpeechStarted,
                                          Utterance)
 
 
 
-class S:
-    """Shorthands for the conftest sound helpers (set by the autouse fixture)."""
+def _espeak(folder, text: str, voice: str = "en-us", speed: int = 175) -> np.ndarray:
+    """Real speech: espeak-ng writes a WAV (22,050 Hz), load_wav makes it 16 kHz mono."""
+    path = folder / f"{abs(hash((text, voice, speed)))}.wav"
+    if not path.exists():
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
+                       check=True, capture_output=True)
+    return load_wav(path)
 
 
-@pytest.fixture(autouse=True)
-def _sounds(sounds):
-    S.silence, S.white_noise, S.pink_noise = sounds.silence, sounds.white_noise, sounds.pink_noise
+@pytest.fixture(scope="module")
+def speak(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("espeak")
+    return lambda text, voice="en-us", speed=175: _espeak(folder, text, voice, speed)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
+
+
+# Babble: several espeak-ng voices speaking different sentences at once.
+BABBLE_LINES = [
+    ("en-us", "The train to the city leaves at half past nine from platform four."),
+    ("en-gb", "I bought some apples and a loaf of bread at the market this morning."),
+    ("en-us+f3", "Could you tell me where the nearest post office is, please?"),
+    ("en-gb-scotland", "We went walking in the hills and the weather was lovely all day."),
+    ("en-us+m3", "The meeting has been moved to Thursday afternoon in the large room."),
+    ("en-029", "My brother is coming to visit us next week with his two children."),
+]
+
+
+@pytest.fixture(scope="module")
+def babble_noise(speak) -> np.ndarray:
+    """Six voices at equal level, each looped from a random point, 8 s."""
+    rng = np.random.default_rng(7)
+    n = 8 * SAMPLE_RATE
+    out = np.zeros(n)
+    for voice, line in BABBLE_LINES:
+        x = speak(line, voice).astype(float)
+        x /= x.std() or 1.0
+        out += np.resize(np.roll(x, -int(rng.integers(0, len(x)))), n)
+    return out / out.std()
+
+
+def noise_of(kind: str, seconds: float, rng, babble: np.ndarray) -> np.ndarray:
+    n = int(seconds * SAMPLE_RATE)
+    if kind == "white":
+        return rng.standard_normal(n)
+    if kind == "pink":
+        return pink_noise(n, rng)
+    return np.resize(babble, n)
 
 
 def run(audio: np.ndarray, block_ms: int = 30, **settings) -> list:
@@ -39,14 +84,14 @@ def at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
 
 
 def test_silence_gives_no_input_after_no_input_s():
-    events = run(S.silence(10.0))
+    events = run(silence(10.0))
     assert events == [NoInput(pytest.approx(8.0, abs=0.031))]
 
 
 def test_reset_restarts_the_no_input_clock():
     ep = Endpointer(EndpointSettings(no_input_s=2.0))
     events = []
-    for i, b in enumerate(blocks(S.silence(3.0), 30)):
+    for i, b in enumerate(blocks(silence(3.0), 30)):
         if i == 50:  # 1.5 s in
             ep.reset()
         events += ep.feed(b)
@@ -56,7 +101,7 @@ def test_reset_restarts_the_no_input_clock():
 
 def test_one_answer_is_one_utterance_with_preroll(speak):
     s = speak("behind the knee")
-    audio = np.concatenate([S.silence(1.0), s, S.silence(2.0)])
+    audio = np.concatenate([silence(1.0), s, silence(2.0)])
     events = run(audio)
     assert [type(e) for e in events] == [SpeechStarted, Utterance]
     u = events[1]
@@ -68,15 +113,15 @@ def test_one_answer_is_one_utterance_with_preroll(speak):
 
 
 def test_hesitant_pauses_stay_in_one_utterance(speak):
-    pause = S.silence(0.7)  # shorter than end_silence_ms (1 s)
-    audio = np.concatenate([S.silence(0.5), speak("my"), pause, speak("lower"), pause, speak("leg"), S.silence(1.5)])
+    pause = silence(0.7)  # shorter than end_silence_ms (1 s)
+    audio = np.concatenate([silence(0.5), speak("my"), pause, speak("lower"), pause, speak("leg"), silence(1.5)])
     assert len(utterances(run(audio))) == 1
     # the same pauses are two utterances when the end window is shorter than them
     assert len(utterances(run(audio, end_silence_ms=500))) == 3
 
 
 def test_block_size_does_not_change_the_result(speak):
-    audio = np.concatenate([S.silence(0.5), speak("i don't know"), S.silence(1.5)])
+    audio = np.concatenate([silence(0.5), speak("i don't know"), silence(1.5)])
     ref = run(audio, 30)
     for ms in (10, 20, 64, 250):
         got = run(audio, ms)
@@ -85,14 +130,14 @@ def test_block_size_does_not_change_the_result(speak):
 
 def test_max_utterance_cuts_a_speaker_who_does_not_stop(speak):
     talk = speak("The meeting has been moved to Thursday afternoon in the large room, and lunch will be served.")
-    events = run(np.concatenate([S.silence(0.5), talk, talk]), max_utterance_s=2.0)
+    events = run(np.concatenate([silence(0.5), talk, talk]), max_utterance_s=2.0)
     first = utterances(events)[0]
     assert first.cut
     assert 2.0 <= first.end_s - first.start_s <= 2.0 + 0.3 + 0.03  # max + pre-roll
 
 
 def test_flush_emits_the_utterance_in_progress(speak):
-    events = run(np.concatenate([S.silence(0.5), speak("yes it is")]))
+    events = run(np.concatenate([silence(0.5), speak("yes it is")]))
     assert len(utterances(events)) == 1
 
 
@@ -100,7 +145,7 @@ def test_flush_emits_the_utterance_in_progress(speak):
 def test_speech_gets_through_noise_at_10db_snr(speak, babble_noise, kind):
     """Measured: every phrase below whole, in each noise (see EndpointSettings)."""
     rng = np.random.default_rng(5)
-    noise = {"white": S.white_noise(30, rng), "pink": S.pink_noise(30, rng), "babble": babble_noise}[kind]
+    noise = noise_of(kind, 30, rng, babble_noise)
     phrases = [("my calf", "en-us"), ("yes", "en-gb"), ("i don't know", "en-us+f3"),
                ("behind the knee", "en-us+m3"), ("no", "en-us"), ("whole leg", "en-gb")]
     for i, (text, voice) in enumerate(phrases):
@@ -118,8 +163,7 @@ def test_noise_alone_gives_no_input(babble_noise, kind):
     """Measured: 0 utterances in 2 x 24 s of each noise at -35 dBFS (babble: 2 per 24 s
     with a 15th-percentile floor, 0 with the 30th used now)."""
     rng = np.random.default_rng(11)
-    noise = {"white": S.white_noise(24, rng), "pink": S.pink_noise(24, rng),
-             "babble": np.resize(babble_noise, 24 * SAMPLE_RATE)}[kind]
+    noise = noise_of(kind, 24, rng, babble_noise)
     n = noise / np.sqrt(np.mean(noise ** 2)) * 32768 * 10 ** (-35 / 20)
     events = run(np.clip(n, -32768, 32767).astype(np.int16))
     assert utterances(events) == []

@@ -7,13 +7,14 @@ installs from PyPI, so the engine is tested end to end with Korean phrases.
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from voiceassist.speech.asr import SpeechError, create_recogniser
-from voiceassist.speech.audio import blocks
+from voiceassist.speech.audio import SAMPLE_RATE, blocks, load_wav
 from voiceassist.speech.endpoint import Endpointer, Utterance
 from voiceassist.speech.models import find_model
 
@@ -30,6 +31,25 @@ CANDIDATES = {
     "no": ["아니요", "아니오", "아니"],
     "unknown": ["모르겠어요", "몰라요", "모르겠습니다"],
 }
+
+
+def _espeak(folder, text: str, voice: str = "en-us", speed: int = 175) -> np.ndarray:
+    """Real speech: espeak-ng writes a WAV (22,050 Hz), load_wav makes it 16 kHz mono."""
+    path = folder / f"{abs(hash((text, voice, speed)))}.wav"
+    if not path.exists():
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
+                       check=True, capture_output=True)
+    return load_wav(path)
+
+
+@pytest.fixture(scope="module")
+def speak(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("espeak")
+    return lambda text, voice="en-us", speed=175: _espeak(folder, text, voice, speed)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +87,11 @@ def test_each_answer_is_recognised_with_confidence(recogniser, answers, speak):
         assert 0.5 <= result.confidence <= 1.0, (key, result)  # measured: 1.0, 0.65, 1.0
 
 
-def test_endpointer_then_vosk(recogniser, answers, speak, sounds):
+def test_endpointer_then_vosk(recogniser, answers, speak):
     """Microphone-like blocks with silence around the answer: the Utterance is what vosk hears."""
     grammar = list(answers.values())
     for key, phrase in answers.items():
-        stream = np.concatenate([sounds.silence(1.5), speak(phrase, "ko"), sounds.silence(2.0)])
+        stream = np.concatenate([silence(1.5), speak(phrase, "ko"), silence(2.0)])
         ep = Endpointer()
         events = []
         for block in blocks(stream, 30):

@@ -103,7 +103,7 @@ def create_recogniser(engine: str = "auto", model_path: str | Path | None = None
     found = models.find_model(model_path)
     if found is None:
         if engine == "vosk":
-            where = f"at {model_path}" if model_path else "in " + ", ".join(str(d) for d in models.search_dirs())
+            where = f"at {model_path}" if model_path else "in " + ", ".join(str(d) for d in models.search_paths())
             raise SpeechError(f"no vosk model found {where}: run `voiceassist models download`, "
                               "or give one with --model PATH")
         return _pocketsphinx(log, "; no vosk model found (`voiceassist models download` gets one)")

@@ -191,6 +191,15 @@ def blocks(samples: np.ndarray, block_ms: int = 30, rate: int = SAMPLE_RATE) -> 
         yield b.astype("<i2", copy=False).tobytes()
 
 
+def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n samples of unit-RMS pink noise (power falling 3 dB per octave), shaped by FFT."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    k = np.arange(len(spectrum), dtype=np.float64)
+    k[0] = 1.0
+    y = np.fft.irfft(spectrum / np.sqrt(k), n)
+    return y / (np.std(y) or 1.0)
+
+
 def active_rms(samples: np.ndarray, rate: int = SAMPLE_RATE, frame_ms: int = 20,
                range_db: float = 30.0) -> float:
     """RMS of the active part of a signal.

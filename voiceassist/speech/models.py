@@ -36,7 +36,7 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "vosk"
 
 
-def search_dirs() -> list[Path]:
+def search_paths() -> list[Path]:
     """Folders searched for models, in order: $VOSK_MODEL_PATH, /usr/share/vosk, ~/.cache/vosk, ./models."""
     dirs = []
     env = os.environ.get("VOSK_MODEL_PATH")
@@ -60,7 +60,7 @@ def has_dynamic_graph(path: Path) -> bool:
 def list_models() -> list[Path]:
     """Every model folder in the search folders (a search folder may itself be a model)."""
     found: list[Path] = []
-    for d in search_dirs():
+    for d in search_paths():
         if not d.is_dir():
             continue
         candidates = [d] if is_model_dir(d) else sorted(p for p in d.iterdir() if p.is_dir())

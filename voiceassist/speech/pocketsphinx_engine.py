@@ -35,6 +35,7 @@ from typing import Sequence
 import numpy as np
 
 from .asr import Recognition, SpeechError, normalise_grammar, words_of
+from .audio import pink_noise
 
 FRAME_RATE = 100          # pocketsphinx frames per second
 _COMFORT_FLOOR_DBFS = -50.0
@@ -152,6 +153,11 @@ class PocketsphinxRecogniser:
         """
         d = self._decoder
         d.activate_search(search)
+        # Fresh feature extraction for every utterance: the front end's noise
+        # estimate and cepstral mean otherwise carry over from the previous
+        # utterance, so the same audio gave different confidences depending on
+        # what came before (0.61 vs 0.57 measured).  Costs ~0.1 ms.
+        d.reinit_feat()
         d.start_utt()
         d.process_raw(pcm, full_utt=True)
         d.end_utt()
@@ -219,14 +225,5 @@ def _with_comfort_noise(samples: np.ndarray) -> np.ndarray:
     if floor >= target:
         return samples
     rng = np.random.default_rng(len(x))  # deterministic: same audio, same result
-    noise = _pink(len(x), rng) * math.sqrt(target - floor)
+    noise = pink_noise(len(x), rng) * math.sqrt(target - floor)
     return np.clip(np.rint(x + noise), -32768, 32767).astype(np.int16)
-
-
-def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Unit-RMS pink (1/f power) noise, shaped in the frequency domain."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    k = np.arange(len(spectrum), dtype=np.float64)
-    k[0] = 1.0
-    y = np.fft.irfft(spectrum / np.sqrt(k), n)
-    return y / (np.std(y) or 1.0)
