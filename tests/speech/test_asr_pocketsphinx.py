@@ -205,6 +205,8 @@ def test_explicit_vosk_without_model_and_bad_engine(no_models):
         create_recogniser("vosk", log=lambda m: None)
     msg = str(err.value)
     assert "voiceassist models download" in msg and "--model PATH" in msg and "\n" not in msg
+    with pytest.raises(SpeechError, match="no vosk model at"):
+        create_recogniser("auto", model_path=no_models, log=lambda m: None)  # a folder, but no model
     with pytest.raises(SpeechError, match="unknown speech engine"):
         create_recogniser("whisper", log=lambda m: None)
     assert models.find_model() is None and models.find_model(no_models) is None

@@ -101,10 +101,14 @@ def create_recogniser(engine: str = "auto", model_path: str | Path | None = None
         return _pocketsphinx(log)
 
     found = models.find_model(model_path)
+    if found is None and model_path is not None:
+        # An explicit --model that is not a model is a mistake, not a reason to fall back.
+        raise SpeechError(f"no vosk model at {model_path} (a model folder has am/ and conf/): "
+                          "run `voiceassist models download`, or give one with --model PATH")
     if found is None:
         if engine == "vosk":
-            where = f"at {model_path}" if model_path else "in " + ", ".join(str(d) for d in models.search_paths())
-            raise SpeechError(f"no vosk model found {where}: run `voiceassist models download`, "
+            where = ", ".join(str(d) for d in models.search_paths())
+            raise SpeechError(f"no vosk model found in {where}: run `voiceassist models download`, "
                               "or give one with --model PATH")
         return _pocketsphinx(log, "; no vosk model found (`voiceassist models download` gets one)")
 
