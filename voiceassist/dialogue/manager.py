@@ -95,7 +95,7 @@ class Settings:
     reliable_snr_db: float = 25.0
     max_no_input: int = 3  # the third silence in a row on one prompt ends safely
     max_no_match: int = 3
-    max_failures: int = 8  # no-inputs and no-matches in the whole consultation
+    max_failures: int = 12  # no-inputs and no-matches in the whole consultation: a hopeless room
     offer_repeat: bool = True
     max_repeats: int = 3
 
