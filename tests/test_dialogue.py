@@ -262,3 +262,15 @@ def test_in_quiet_a_sure_answer_is_not_confirmed(d):
     answer_until(d, "clot_signs")
     turn = d.handle(Heard("no", confidence=0.95, snr_db=40.0))
     assert turn.listen.kind != "confirm"
+
+
+def test_an_unsure_stop_is_confirmed(d, prompts):
+    """Babble is heard as "stop" (measured): stopping is asked first when unsure."""
+    d.start()
+    turn = d.handle(Heard("stop", confidence=1.0, snr_db=8.0))
+    assert turn.say == [prompts.say("confirm_stop")] and not turn.done
+    turn = d.handle(Heard("no"))
+    assert turn.listen.question == "pe_signs" and not turn.done
+    d.handle(Heard("stop", confidence=0.5))
+    turn = d.handle(Heard("yes"))
+    assert turn.done and turn.ending == "stopped"

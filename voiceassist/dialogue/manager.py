@@ -158,6 +158,10 @@ class Dialogue:
         if event.confidence < self.settings.reject_below and not self._keeps(parsed):
             return self._no_match()
         if parsed.kind == "command":
+            if parsed.value == "stop" and listen.kind != "offer" and self._unsure(event):
+                # Stopping loses the whole consultation: in noise or when
+                # unsure (babble is taken for "stop", measured), ask first.
+                return self._ask_confirm("stop", listen)
             return self._command(parsed.value)
         value = parsed.value
         if listen.kind == "offer":
@@ -174,6 +178,10 @@ class Dialogue:
     def _keeps(self, parsed: answer_text.Parsed) -> bool:
         """A "yes" to a red flag is never dropped, however unsure the recogniser."""
         return bool(self.listen and self.listen.red_flag and parsed == answer_text.Parsed("answer", YES))
+
+    def _unsure(self, event: Heard) -> bool:
+        s = self.settings
+        return event.confidence < s.red_flag_no_accept or (event.snr_db is not None and event.snr_db < s.reliable_snr_db)
 
     def _answer(self, value: str, event: Heard) -> Turn:
         listen = self.listen
@@ -220,8 +228,10 @@ class Dialogue:
 
     def _ask_confirm(self, value: str, original: Listen) -> Turn:
         self.pending = (value, original)
-        name = self._answer_name(value, original)
-        text = self.prompts.say("confirm", answer=name)
+        if value == "stop":
+            text = self.prompts.say("confirm_stop")
+        else:
+            text = self.prompts.say("confirm", answer=self._answer_name(value, original))
         self.listen = Listen(
             original.question, original.findings, "confirm",
             tuple(answer_text.grammar(self.prompts, "confirm")), original.red_flag,
@@ -238,6 +248,10 @@ class Dialogue:
     def _confirm(self, value: str, event: Heard) -> Turn:
         assert self.pending is not None
         pending, original = self.pending
+        if value == YES and pending == "stop":
+            self.pending = None
+            self.listen = original
+            return self._command("stop")
         if value == YES:
             return self._accept(pending, pending, event.confidence)
         self.pending = None
