@@ -242,3 +242,33 @@ def test_an_error_in_one_consultation_does_not_stop_the_kiosk(rules, prompts, re
     assert kiosk.stats.endings == {"error": 1, "completed": 1}
     assert [cid for cid, _ in visitors.outcomes] == ["strain"]
     assert visitors.outcomes[0][1].level == "self_care"
+
+
+def test_slower_and_louder_do_not_carry_over_to_the_next_person(rules, prompts, recogniser):
+    from voiceassist.speech.tts import Synthesiser
+
+    bank = Bank(BANK)
+    mouth = SpokenInput(bank.speech_rms)
+    visitors = Visitors(bank, mouth, rules, [CLOT])
+    speaker = SampleClockSpeaker()
+    tts = Synthesiser(disk_cache=False, fixed_only=True, rate_wpm=150)
+    said = {"done": False}
+
+    seen = []
+
+    def before_listen(listen):
+        seen.append((tts.rate_wpm, speaker.gain))
+        if not said["done"]:
+            said["done"] = True
+            mouth.speak(bank.say("slower"))
+            return
+        if said["done"] == 1:
+            return visitors.before_listen(listen)
+        said["done"] = 1
+        mouth.speak(bank.say("louder"))
+
+    kiosk, _ = make_kiosk(rules, prompts, recogniser, visitors, mouth, CaptionBoard(), tts=tts, speaker=speaker)
+    kiosk.hooks.before_listen = before_listen
+    serve(kiosk, 1)
+    assert any(rate == 130 for rate, _ in seen)  # "slower" took effect during the consultation
+    assert tts.rate_wpm == 150 and speaker.gain == 1.0

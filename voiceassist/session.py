@@ -133,6 +133,16 @@ class Consultation:
     # -- the loop ---------------------------------------------------------------
 
     def run(self) -> Turn:
+        """The whole consultation. "slower" or "louder" last only as long as it:
+        the next person starts at the usual rate and volume."""
+        rate, gain = self.tts.rate_wpm, self.speaker.gain
+        try:
+            return self._run()
+        finally:
+            self.tts.set_rate(rate)
+            self.speaker.set_gain(gain)
+
+    def _run(self) -> Turn:
         turn = self.dialogue.start()
         while True:
             self.turns += 1
