@@ -274,3 +274,26 @@ def test_an_unsure_stop_is_confirmed(d, prompts):
     d.handle(Heard("stop", confidence=0.5))
     turn = d.handle(Heard("yes"))
     assert turn.done and turn.ending == "stopped"
+
+
+def test_an_unsure_stop_while_confirming_goes_back_to_the_question(d, prompts):
+    """Found by the babble test: "stop" heard while confirming, then "no"."""
+    answer_until(d, "clot_signs")
+    d.handle(Heard("no", confidence=0.6))  # -> "I heard no. Is that right?"
+    turn = d.handle(Heard("stop", confidence=0.5))
+    assert turn.say == [prompts.say("confirm_stop")]
+    turn = d.handle(Heard("no"))
+    assert turn.listen.question == "clot_signs" and turn.listen.kind == "yes_no"
+    turn = d.handle(Heard("yes"))
+    assert turn.instruction
+
+
+def test_in_noise_a_no_that_could_hide_a_more_urgent_outcome_is_confirmed(d, prompts):
+    """Found by the babble test: "yes" to walking pain heard as a sure "no"."""
+    turn = answer_until(d, "walking_pain")
+    assert turn.listen.raises_level
+    turn = d.handle(Heard("no", confidence=1.0, snr_db=8.0))
+    assert turn.listen.kind == "confirm"
+    turn = d.handle(Heard("no"))  # not right
+    turn = d.handle(Heard("yes", confidence=1.0, snr_db=8.0))
+    assert d.answers["walking_cramp_rest"] == "yes" or turn.listen.mode == "follow_up"

@@ -58,6 +58,7 @@ class Listen:
     mode: str = "ask"  # ask | again | follow_up | confirm | offer
     confirming: str | None = None  # the answer being confirmed
     prompt: str = ""  # the sentence that asks for this answer
+    raises_level: bool = False  # a yes could make the outcome more urgent
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,10 @@ class Dialogue:
             if parsed.value == "stop" and listen.kind != "offer" and self._unsure(event):
                 # Stopping loses the whole consultation: in noise or when
                 # unsure (babble is taken for "stop", measured), ask first.
-                return self._ask_confirm("stop", listen)
+                # If that comes while confirming an answer, a "no" goes back
+                # to the question itself.
+                question = self.pending[1] if listen.kind == "confirm" and self.pending else listen
+                return self._ask_confirm("stop", question)
             return self._command(parsed.value)
         value = parsed.value
         if listen.kind == "offer":
@@ -187,7 +191,10 @@ class Dialogue:
         listen = self.listen
         s = self.settings
         c = event.confidence
-        if listen.red_flag and event.snr_db is not None and event.snr_db < s.reliable_snr_db and value in (YES, NO):
+        noisy = event.snr_db is not None and event.snr_db < s.reliable_snr_db
+        if noisy and ((listen.red_flag and value in (YES, NO)) or (listen.raises_level and value == NO)):
+            # In noise a confident "no" can be a "yes" (measured in babble):
+            # a no that could hide a more urgent outcome is confirmed.
             needs_confirm = True
         elif listen.red_flag and value == NO:
             needs_confirm = c < s.red_flag_no_accept
@@ -380,7 +387,9 @@ class Dialogue:
             findings = q.findings
         kind = q.kind
         grammar = answer_text.grammar(p, kind, findings[0] if kind == "choice" else None)
-        self.listen = Listen(q.id, findings, kind, tuple(grammar), q.red_flag, mode=mode, prompt=text)
+        raises = engine.can_change_level(self.rules, {k: v for k, v in self.answers.items() if k not in findings}, q)
+        self.listen = Listen(q.id, findings, kind, tuple(grammar), q.red_flag, mode=mode, prompt=text,
+                             raises_level=raises)
         self.attempts += 1
         return Turn(say + [text], self.listen)
 
