@@ -1,0 +1,286 @@
+"""Spoken consultations through the real recogniser (pocketsphinx, its
+built-in US-English model), the real endpointer and the real speech output.
+Only the person and the microphone are replaced: by recordings from the
+committed fixture banks, delivered block by block."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceassist.bank import Bank, SampleClockSpeaker, SpokenInput
+from voiceassist.dialogue.manager import Dialogue
+from voiceassist.replay import Case, load_cases, run_case_voice
+from voiceassist.session import Consultation, Hooks
+from voiceassist.speech import audio
+from voiceassist.speech.playback import WavRecorderPlayer
+
+from conftest import ROOT, VIGNETTES, run_cli
+
+FIXTURES = ROOT / "tests" / "fixtures"
+BANKS = FIXTURES / "banks"
+NOISE = FIXTURES / "noise"
+
+
+@pytest.fixture(scope="module")
+def recogniser():
+    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
+
+    return PocketsphinxRecogniser()
+
+
+@pytest.fixture(scope="module")
+def tts():
+    from voiceassist.speech.tts import Synthesiser
+
+    return Synthesiser(disk_cache=False)
+
+
+@pytest.fixture(scope="module")
+def cases(rules):
+    return load_cases(VIGNETTES, rules)
+
+
+def replay(rules, prompts, case, bank, recogniser, tts, **kw):
+    result = run_case_voice(rules, prompts, case, bank, recogniser, tts, **kw)
+    assert result.error is None
+    return result
+
+
+# ---------------------------------------------------------------- every vignette
+
+
+@pytest.mark.parametrize("bank_name", ["piper_joe", "espeak_us"])
+def test_every_vignette_spoken(bank_name, rules, prompts, cases, recogniser, tts):
+    bank = Bank(BANKS / bank_name)
+    results = [replay(rules, prompts, c, bank, recogniser, tts) for c in cases]
+    failed = [(r.case.id, r.level, r.causes) for r in results if not r.passed]
+    assert not failed
+    assert not [r for r in results if r.safety_failure(rules.levels)]
+
+
+def _red_flag_flips(rules, result):
+    red = {q.id for q in rules.questions if q.red_flag}
+    return [t for t in result.turns
+            if t["question"] in red and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1]
+
+
+@pytest.mark.parametrize("bank_name,noise_name", [("piper_joe", "fan"), ("espeak_us", "fan")])
+def test_in_noise_at_10_db_it_stays_safe(bank_name, noise_name, rules, prompts, cases, recogniser, tts):
+    """Background noise (a committed recording) in the microphone at 10 dB SNR.
+    (Babble at 10 dB is not here: pocketsphinx hears it as confident answers,
+    confirmations included, and under-triage happens; see benchmarks/README.md.)
+    Whatever pocketsphinx mishears: no red-flag answer flips polarity without
+    a confirmation, and every consultation ends at the expected level or a
+    more urgent one, or in the safe ending that tells the person what to do."""
+    bank = Bank(BANKS / bank_name)
+    noise = audio.load_wav(NOISE / f"{noise_name}.wav")
+    for n, case in enumerate(cases):
+        r = replay(rules, prompts, case, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
+        assert not _red_flag_flips(rules, r), (case.id, _red_flag_flips(rules, r))
+        if r.ending == "completed":
+            assert not r.safety_failure(rules.levels), (case.id, r.level)
+        else:
+            assert r.ending in ("gave_up", "stopped")
+            assert prompts.say("safety_net") in r.spoken or prompts.text("levels", r.level) in r.spoken
+
+
+def test_neural_voice_in_fan_noise_at_10_db_reaches_the_outcomes(rules, prompts, cases, recogniser, tts):
+    """Measured 18-20 of 20 exact (an over-triage when a "no" is heard as a
+    confident "yes" to a non-red-flag question); all 20 end safely."""
+    bank = Bank(BANKS / "piper_joe")
+    noise = audio.load_wav(NOISE / "fan.wav")
+    results = [replay(rules, prompts, c, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
+               for n, c in enumerate(cases)]
+    assert sum(bool(r.passed) for r in results) >= 18
+    assert not [r for r in results if r.safety_failure(rules.levels)]
+
+
+# ---------------------------------------------------------------- audio paths
+
+
+def test_wav_in_another_rate_and_channel_count(tmp_path, rules, prompts, recogniser, tts):
+    """A bank recorded at 44.1 kHz stereo works: the project converts."""
+    import soxr
+
+    for path in (BANKS / "piper_joe").glob("*.wav"):
+        mono = audio.load_wav(path).astype(np.float32) / 32768
+        stereo = np.stack([mono, mono * 0.8], axis=1)
+        audio_44k = soxr.resample(stereo, 16000, 44100)
+        out = tmp_path / path.name
+        import wave
+
+        with wave.open(str(out), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(44100)
+            w.writeframes((np.clip(audio_44k, -1, 1) * 32767).astype("<i2").tobytes())
+    case = Case("dvt", {"leg_swelling": "yes", "long_journey": "yes", "pain_location": "calf"},
+                {"level": "emergency", "causes": ["dvt"]})
+    result = replay(rules, prompts, case, Bank(tmp_path), recogniser, tts)
+    assert result.passed
+
+
+def test_a_wav_in_the_wrong_format_is_one_line(tmp_path):
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "yes.wav").write_text("this is not audio")
+    (bank / "no.wav").write_bytes((BANKS / "piper_joe" / "no.wav").read_bytes())
+    out = run_cli("replay", VIGNETTES, "--bank", bank, "--engine", "pocketsphinx")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr
+    assert "yes.wav" in lines[0]
+
+
+def test_silence_only_reaches_the_safe_ending(rules, prompts, recogniser, tts):
+    case = Case("silent", {})
+    result = replay(rules, prompts, case, Bank(BANKS / "piper_joe"), recogniser, tts, silent=True)
+    assert result.ending == "gave_up"
+    assert result.spoken.count(prompts.text("questions", "pe_signs", "ask")) == 3
+    assert prompts.say("no_input")[0] in result.spoken
+    assert prompts.say("safety_net") in result.spoken
+    assert result.spoken[-1] == prompts.say("goodbye")
+
+
+def test_noise_only_ends_safely(rules, prompts, recogniser, tts):
+    """Loud babble and nobody answering: the consultation ends safely, in bounded
+    time, never taking the noise for an answer."""
+    case = Case("noise", {})
+    noise = audio.load_wav(NOISE / "babble.wav")
+    result = replay(rules, prompts, case, Bank(BANKS / "piper_joe"), recogniser, tts, silent=True,
+                    noise=noise, snr_db=0.0)
+    assert result.ending == "gave_up"
+    assert result.turns == []  # no answer was taken from the noise
+    assert prompts.say("safety_net") in result.spoken
+
+
+@pytest.mark.parametrize("bank_name", ["piper_joe", "espeak_us"])
+def test_speech_outside_the_grammar_is_not_an_answer(bank_name, rules, prompts, recogniser):
+    """"banana sandwich please" to a yes/no question is a no-match, never yes or no."""
+    from voiceassist.dialogue.manager import Heard
+
+    bank = Bank(BANKS / bank_name)
+    for clip in bank.clips["out_of_grammar"]:
+        padded = np.concatenate([np.zeros(4800, np.int16), clip, np.zeros(16000, np.int16)])
+        dialogue = Dialogue(rules, prompts)
+        turn = dialogue.start()
+        result = recogniser.recognise(padded.tobytes(), turn.listen.grammar)
+        turn = dialogue.handle(Heard(result.text, result.confidence))
+        assert dialogue.answers == {}, (result.text, result.confidence)
+        assert turn.listen.question == "pe_signs"
+
+
+# ---------------------------------------------------------------- barge-in
+
+
+class EchoRoom:
+    """A room where the microphone also hears the loudspeaker, as on a kiosk
+    without hardware echo cancellation: `delay_s` of device latency, then the
+    direct sound at `echo` gain and a decaying reverberant tail (seeded)."""
+
+    def __init__(self, mouth: SpokenInput, echo: float, delay_s: float = 0.08, reverb_s: float = 0.15, seed: int = 3):
+        self.mouth, self.echo = mouth, echo
+        self.speaker = SampleClockSpeaker()
+        self.playing = np.zeros(0, np.float32)
+        self.pos = 0
+        rng = np.random.default_rng(seed)
+        tail = int(reverb_s * 16000)
+        self.room = np.concatenate([
+            np.zeros(int(delay_s * 16000)), [1.0],
+            rng.normal(0, 0.02, tail) * np.exp(-np.arange(tail) / (tail / 5)),
+        ]).astype(np.float32)
+
+    # speaker side
+    gain = property(lambda self: self.speaker.gain)
+
+    def set_gain(self, g):
+        return self.speaker.set_gain(g)
+
+    def play(self, samples, rate):
+        dry = audio.to_mono16k(np.asarray(samples), rate).astype(np.float32)
+        self.playing = np.convolve(dry, self.room)[: len(dry) + len(self.room)]
+        self.pos = 0
+        self.speaker.play(samples, rate)
+
+    def stop(self):
+        self.playing = np.zeros(0, np.float32)
+        self.speaker.stop()
+
+    def is_playing(self):
+        return self.speaker.is_playing()
+
+    def advance(self, seconds):
+        return self.speaker.advance(seconds)
+
+    # microphone side
+    def read(self, timeout=None):
+        block = np.frombuffer(self.mouth.read(timeout), np.int16).astype(np.float32)
+        echo = self.playing[self.pos:self.pos + len(block)]
+        self.pos += len(block)
+        block[: len(echo)] += echo * self.echo
+        return np.clip(block, -32768, 32767).astype("<i2").tobytes()
+
+
+def test_barge_in_stops_playback_and_takes_the_answer(tmp_path, rules, prompts, recogniser, tts):
+    """The person answers while the assistant is still speaking: playback stops
+    at once and the answer counts."""
+    case = Case("impatient", {"leg_swelling": "yes", "pain_location": "calf"},
+                {"level": "emergency", "causes": ["dvt"]})
+    speaker = WavRecorderPlayer(tmp_path / "said.wav")
+    result = replay(rules, prompts, case, Bank(BANKS / "piper_joe"), recogniser, tts, barge_in=True,
+                    speaker=speaker)
+    speaker.close()
+    assert result.passed
+    assert result.stats.barge_ins >= 3
+    full = sum(len(tts.synthesise(s)[0]) / tts.synthesise(s)[1] for s in result.spoken)
+    assert speaker.written_seconds < full - 3  # whole questions were cut short
+
+
+def test_the_assistant_does_not_interrupt_itself(rules, prompts, recogniser, tts):
+    """The microphone hears the assistant's own voice, loud: that is never
+    taken for a barge-in, and the consultation goes on as normal."""
+    bank = Bank(BANKS / "piper_joe")
+    case = Case("echo", {"leg_swelling": "yes", "pain_location": "calf"}, {"level": "emergency", "causes": ["dvt"]})
+    room = EchoRoom(SpokenInput(bank.speech_rms), echo=0.5)
+    from voiceassist.replay import BankPatient, Recorder
+
+    recorder = Recorder(rules, case)
+    patient = BankPatient(bank, room.mouth, case, recorder)
+    dialogue = Dialogue(rules, prompts)
+    c = Consultation(dialogue, recogniser, tts, room, room, captions=lambda *a: None,
+                     hooks=Hooks(before_listen=patient.before_listen, before_speak=recorder.turn))
+    final = c.run()
+    result = recorder.finish(dialogue)
+    assert c.stats.barge_ins == 0
+    assert result.passed, result.transcript
+
+
+# ---------------------------------------------------------------- devices
+
+
+def test_no_microphone_is_one_line_and_offers_the_keyboard():
+    """These machines have no sound card: `voiceassist run` says so and how to
+    use the keyboard, without a traceback."""
+    out = run_cli("run", "--engine", "pocketsphinx")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr
+    assert "voiceassist text" in lines[-1] and "microphone" in lines[-1].lower()
+
+
+def test_replay_bank_json(tmp_path):
+    out = run_cli("replay", VIGNETTES, "--bank", BANKS / "piper_joe", "--engine", "pocketsphinx", "--json",
+                  "--speak-to", tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert lines[-1]["summary"]["passed"] == 20
+    turn = lines[0]["turns"][0]
+    assert turn["heard"] in ("no", "nope", "not really", "no it isn't", "no i don't", "i haven't", "no i haven't")
+    assert 0 < turn["confidence"] <= 1
+    wav = tmp_path / "dvt_long_flight.wav"
+    assert wav.exists() and audio.load_wav(wav).size > 16000 * 10
