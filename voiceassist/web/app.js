@@ -1,0 +1,220 @@
+/* Caption screen: shows the CaptionBoard's snapshot.
+
+   Updates come from Server-Sent Events (/events). If EventSource is missing
+   or the stream fails, /state is polled every second until the stream works
+   again. Every render rebuilds the changing parts from the snapshot alone, so
+   after a reset nothing of the previous person stays in the page. Text is
+   only ever set with textContent (never parsed as HTML). */
+(function () {
+  "use strict";
+
+  var POLL_MS = 1000;
+  var OFFLINE_NOTE_MS = 4000;   // then say that the screen is reconnecting
+  var OFFLINE_HIDE_MS = 30000;  // then hide what may be stale
+
+  var shown = { board: null, version: -1 };
+  var lastSnapshot = null;
+  var es = null;
+  var pollTimer = null;
+  var lastContact = Date.now();
+  var offlineNote = null;
+
+  function $(id) { return document.getElementById(id); }
+
+  function make(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function icon(name) {
+    return $("icon-" + name).content.firstElementChild.cloneNode(true);
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  /* "(silence)" and "(not understood)" read better as sentences. */
+  function heardNode(text) {
+    var p = document.createDocumentFragment();
+    if (text === "(silence)") {
+      p.appendChild(make("span", "heard-text", "I did not hear anything."));
+    } else if (text === "(not understood)") {
+      p.appendChild(make("span", "heard-text", "I did not understand that."));
+    } else {
+      p.appendChild(make("span", "heard-label", "I heard: "));
+      p.appendChild(make("span", "heard-text", text));
+    }
+    return p;
+  }
+
+  function renderStatus(s) {
+    var bar = $("status");
+    var text = offlineNote || (s && s.status) || "";
+    if (bar.dataset.text === text) return;
+    bar.dataset.text = text;
+    clear(bar);
+    if (text) {
+      bar.appendChild(icon("info"));
+      bar.appendChild(make("span", "status-text", text));
+    }
+  }
+
+  function renderAlert(s) {
+    var region = $("alert");
+    var text = null;
+    if (s.state === "outcome" && s.outcome && s.outcome.emergency) {
+      text = s.outcome.instruction;
+    } else if (s.state !== "idle" && s.alert) {
+      text = s.alert;
+    }
+    if ((region.dataset.text || null) === text) return;  // do not re-announce
+    clear(region);
+    if (text) {
+      region.dataset.text = text;
+      var banner = make("div", "alert-banner");
+      banner.setAttribute("role", "alert");
+      banner.appendChild(icon("warning"));
+      var words = make("div", "alert-words");
+      words.appendChild(make("strong", "alert-word", "EMERGENCY"));
+      words.appendChild(make("span", "alert-text", text));
+      banner.appendChild(words);
+      region.appendChild(banner);
+    } else {
+      delete region.dataset.text;
+    }
+  }
+
+  function renderConsult(s) {
+    var said = $("said"), question = $("question"), heard = $("heard");
+    clear(said);
+    var big = s.question;
+    var lines = (s.said || []).filter(function (t) { return t !== s.question && t !== s.alert; });
+    if (!big && lines.length) big = lines.pop();  // no question yet: the last sentence, large
+    lines.forEach(function (t) { said.appendChild(make("p", null, t)); });
+    if ((question.dataset.text || null) !== (big || null)) {
+      clear(question);
+      if (big) {
+        question.dataset.text = big;
+        question.appendChild(make("h1", "question", big));
+      } else {
+        delete question.dataset.text;
+      }
+    }
+    clear(heard);
+    if (s.heard) heard.appendChild(heardNode(s.heard));
+  }
+
+  function renderOutcome(s) {
+    var box = $("outcome");
+    clear(box);
+    var o = s.outcome;
+    if (!o) return;
+    if (!o.emergency) {
+      box.appendChild(make("p", "outcome-label", "What to do"));
+      box.appendChild(make("h1", "outcome-instruction", o.instruction));
+    }
+    var list = make("ul", "outcome-list");
+    (o.sentences || []).forEach(function (t) {
+      if (t !== o.instruction) list.appendChild(make("li", null, t));
+    });
+    if (list.firstChild) box.appendChild(list);
+  }
+
+  function render(s) {
+    lastSnapshot = s;
+    document.body.dataset.state = s.state;
+    $("idle-text").textContent = s.idle_text || "Say “hello” to start.";
+    $("idle").hidden = s.state !== "idle";
+    $("consult").hidden = s.state !== "consulting";
+    $("outcome").hidden = s.state !== "outcome";
+    $("hint").textContent = s.hint || "";
+    renderStatus(s);
+    renderAlert(s);
+    if (s.state === "consulting") renderConsult(s); else {
+      clear($("said")); clear($("question")); clear($("heard"));
+      delete $("question").dataset.text;
+    }
+    if (s.state === "outcome") renderOutcome(s); else clear($("outcome"));
+  }
+
+  function apply(s) {
+    if (!s || typeof s.version !== "number") return;
+    lastContact = Date.now();
+    setOffline(false);
+    // A new board (the server restarted) or a newer version; never go back.
+    if (s.board === shown.board && s.version <= shown.version) return;
+    shown = { board: s.board, version: s.version };
+    render(s);
+  }
+
+  /* ---- connection ---- */
+
+  function setOffline(ms) {
+    var note = null;
+    if (ms !== false && ms >= OFFLINE_NOTE_MS) note = "Connecting to the helper. Please wait…";
+    var hide = ms !== false && ms >= OFFLINE_HIDE_MS;
+    document.body.classList.toggle("offline", hide);
+    if (note !== offlineNote) {
+      offlineNote = note;
+      renderStatus(lastSnapshot);
+    }
+  }
+
+  function poll() {
+    fetch("/state", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(apply)
+      .catch(function () { /* the watchdog shows it */ });
+  }
+
+  function startPolling() {
+    if (pollTimer) return;
+    pollTimer = setInterval(poll, POLL_MS);
+    poll();
+  }
+
+  function stopPolling() {
+    if (!pollTimer) return;
+    clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  function connect() {
+    if (typeof window.EventSource !== "function") { startPolling(); return; }
+    try {
+      es = new EventSource("/events");
+    } catch (e) {
+      es = null;
+      startPolling();
+      return;
+    }
+    es.onmessage = function (ev) {
+      var s;
+      try { s = JSON.parse(ev.data); } catch (e) { return; }
+      stopPolling();
+      apply(s);
+    };
+    es.onopen = function () { lastContact = Date.now(); setOffline(false); };
+    es.onerror = function () {
+      startPolling();
+      if (es && es.readyState === 2) {  // CLOSED: the browser gave up; try again ourselves
+        es.close();
+        es = null;
+        setTimeout(connect, 3000);
+      }
+    };
+  }
+
+  // Watchdog: an open event stream counts as contact (keep-alives keep it open).
+  setInterval(function () {
+    if (es && es.readyState === 1) lastContact = Date.now();
+    var ms = Date.now() - lastContact;
+    setOffline(ms >= OFFLINE_NOTE_MS ? ms : false);
+  }, 1000);
+
+  connect();
+  if (!es) startPolling();
+})();
