@@ -272,3 +272,20 @@ def test_slower_and_louder_do_not_carry_over_to_the_next_person(rules, prompts, 
     serve(kiosk, 1)
     assert any(rate == 130 for rate, _ in seen)  # "slower" took effect during the consultation
     assert tts.rate_wpm == 150 and speaker.gain == 1.0
+
+
+def test_idle_timeout_ends_an_abandoned_consultation_safely(rules, prompts, recogniser):
+    """With an idle timeout shorter than the reprompts, a person who walks away
+    gets the emergency summary and the kiosk resets for the next one."""
+    bank = Bank(BANK)
+    mouth = SpokenInput(bank.speech_rms)
+    visitors = Visitors(bank, mouth, rules, [WALKS_AWAY, STRAIN], quits_after={"walks_away": 2})
+    board = CaptionBoard()
+    said = []
+    original = board.assistant
+    board.assistant = lambda text, kind="say": (said.append(text), original(text, kind))
+    kiosk, _ = make_kiosk(rules, prompts, recogniser, visitors, mouth, board, idle_timeout_s=5.0)
+    serve(kiosk, 2)
+    assert kiosk.stats.endings == {"timed_out": 1, "completed": 1}
+    assert prompts.say("safety_net") in said
+    assert visitors.outcomes[-1][1].level == "self_care"

@@ -122,8 +122,9 @@ class Consultation:
         self._answer_end: float | None = None
         self.max_turns = max_turns
         self.turns = 0
-        # Audio time since the last accepted answer: past idle_timeout_s the
-        # person has walked away, and the consultation ends safely.
+        # Listening time since the person last said anything (the assistant's
+        # own speech does not count): past idle_timeout_s they have walked
+        # away, and the consultation ends safely.
         self.idle_timeout_s = idle_timeout_s
         self.idle_s = 0.0
         # One endpointer for the whole consultation: its noise floor follows
@@ -155,8 +156,6 @@ class Consultation:
                 return turn
             event = barged or self.listen(turn.listen)
             turn = self.dialogue.handle(event)
-            if turn.filled:
-                self.idle_s = 0.0
             self.act(turn.action)
 
     def act(self, action: str | None) -> None:
@@ -224,7 +223,6 @@ class Consultation:
     def _read_block(self) -> bytes | None:
         block = self.audio_in.read(timeout=0.5)
         seconds = len(block) / 2 / 16000 if block else 0.0
-        self.idle_s += seconds
         advance = getattr(self.speaker, "advance", None)
         if advance is not None:
             advance(seconds if block else BLOCK_MS / 1000)
@@ -244,12 +242,14 @@ class Consultation:
             block = self._read_block()
             if block is None:
                 continue
+            self.idle_s += len(block) / 2 / 16000  # time waiting for the person, not speaking
             for event in endpointer.feed(block):
                 if isinstance(event, NoInput):
                     self.captions("heard", "(silence)")
                     return Silence()
                 if isinstance(event, Utterance):
                     self._answer_end = time.monotonic()
+                    self.idle_s = 0.0  # the person is there, understood or not
                     return self._recognise(event.audio, listen)
 
     def _recognise(self, audio: bytes, listen: Listen) -> Heard:
