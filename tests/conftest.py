@@ -33,3 +33,28 @@ def run_cli(*args, cwd=None):
         [sys.executable, "-m", "voiceassist", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, timeout=600,
     )
+
+
+def _espeak(folder, text: str, voice: str = "en-us", speed: int = 175):
+    """Real speech: espeak-ng writes a WAV (22,050 Hz), load_wav makes it 16 kHz mono."""
+    import subprocess
+
+    from voiceassist.speech.audio import load_wav
+
+    path = folder / f"{abs(hash((text, voice, speed)))}.wav"
+    if not path.exists():
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
+                       check=True, capture_output=True)
+    return load_wav(path)
+
+
+@pytest.fixture(scope="module")
+def speak(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("espeak")
+    return lambda text, voice="en-us", speed=175: _espeak(folder, text, voice, speed)
+
+
+def silence(seconds: float):
+    import numpy as np
+
+    return np.zeros(int(seconds * 16000), np.int16)

@@ -19,29 +19,14 @@ from voiceassist.speech.audio import SAMPLE_RATE, active_rms, blocks, load_wav, 
 from voiceassist.speech.endpoint import Endpointer, Utterance
 from voiceassist.speech import models
 
+from conftest import silence  # the espeak `speak` fixture is in tests/conftest.py
+
 OUT_OF_GRAMMAR = ["banana sandwich please", "the weather is nice", "what time is it", "my name is john"]
 # Pieces of phrases: the recogniser must never answer with a piece like this.
 PARTIAL = ["my", "the whole", "back of my", "all of", "i don't", "behind the"]
 PROMPTS = Path(__file__).resolve().parents[2] / "voiceassist" / "prompts" / "en.yaml"
 
 
-def _espeak(folder, text: str, voice: str = "en-us", speed: int = 175) -> np.ndarray:
-    """Real speech: espeak-ng writes a WAV (22,050 Hz), load_wav makes it 16 kHz mono."""
-    path = folder / f"{abs(hash((text, voice, speed)))}.wav"
-    if not path.exists():
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
-                       check=True, capture_output=True)
-    return load_wav(path)
-
-
-@pytest.fixture(scope="module")
-def speak(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("espeak")
-    return lambda text, voice="en-us", speed=175: _espeak(folder, text, voice, speed)
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
 
 
 @pytest.fixture(scope="module")

