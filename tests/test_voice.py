@@ -238,7 +238,9 @@ def test_barge_in_stops_playback_and_takes_the_answer(tmp_path, rules, prompts, 
     speaker.close()
     assert result.passed
     assert result.stats.barge_ins >= 3
-    full = sum(len(tts.synthesise(s)[0]) / tts.synthesise(s)[1] for s in result.spoken)
+    from voiceassist.session import SENTENCE_PAUSE_S
+
+    full = sum(len(tts.synthesise(s)[0]) / tts.synthesise(s)[1] + SENTENCE_PAUSE_S for s in result.spoken)
     assert speaker.written_seconds < full - 3  # whole questions were cut short
 
 

@@ -39,6 +39,7 @@ BLOCK_MS = 30
 BARGE_IN_CONFIDENCE = 0.80  # a barge-in must be clearly in the grammar
 BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
 BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
+SENTENCE_PAUSE_S = 0.3  # between sentences, so that each one sinks in
 ECHO_MAX_LAG_S = 0.3  # output + input latency the echo canceller allows for
 ECHO_RESIDUAL = 0.55  # below this share of the microphone's level, what is heard is mostly our own voice:
 # a reverberant room leaves ~0.4 after the best delay and gain are taken out; a person speaking
@@ -202,7 +203,10 @@ class Consultation:
 
     def _synthesise(self, sentence: str) -> tuple[np.ndarray, int]:
         try:
-            return self.tts.synthesise(sentence)
+            samples, rate = self.tts.synthesise(sentence)
+            if len(samples):
+                samples = np.concatenate([samples, np.zeros(int(SENTENCE_PAUSE_S * rate), samples.dtype)])
+            return samples, rate
         except Exception as exc:  # speech output failing must not lose the consultation
             log.error("speech output failed: %s", exc)
             self.captions("status", "(speech output is not working; please read the screen)")
