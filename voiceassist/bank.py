@@ -52,9 +52,6 @@ class Bank:
         levels = [audio.active_rms(c) for clips in self.clips.values() for c in clips]
         self.speech_rms = float(np.mean(levels))
 
-    def has(self, meaning: str) -> bool:
-        return meaning in self.clips
-
     def say(self, meaning: str) -> np.ndarray:
         """The next recording of a meaning ("yes", "unknown", "calf", "repeat"...)."""
         clips = self.clips.get(meaning)

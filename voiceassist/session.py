@@ -63,12 +63,6 @@ class Speaker(Protocol):
     def gain(self) -> float: ...
 
 
-class SampleTime(Protocol):
-    """A speaker whose time advances with the audio read (replay sinks)."""
-
-    def advance(self, seconds: float) -> float: ...
-
-
 Captions = Callable[[str, str], None]  # (who, text): "assistant" / "heard" / "status"
 
 

@@ -242,16 +242,3 @@ def _raw_score(rules: Rules, answers: Mapping[str, str], cause) -> float:
         elif is_yes(rules, answers, key):
             score += weight
     return score
-
-
-@dataclass
-class Matters:
-    level: bool = False
-    causes: bool = False
-
-    def __bool__(self) -> bool:
-        return self.level or self.causes
-
-
-def question_matters(rules: Rules, answers: Mapping[str, str], question: Question) -> Matters:
-    return Matters(can_change_level(rules, answers, question), can_change_causes(rules, answers, question))
