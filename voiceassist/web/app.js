@@ -138,7 +138,22 @@
       delete $("question").dataset.text;
     }
     if (s.state === "outcome") renderOutcome(s); else clear($("outcome"));
+    fit();
   }
+
+  /* Shrink the secondary text (never the question or the instruction below
+     48 px) until the page fits the screen: a kiosk cannot be scrolled, and
+     the last sentences of an outcome are the ones that say when to get help. */
+  function fit() {
+    var root = document.documentElement;
+    var f = 1;
+    root.style.setProperty("--fit", "1");
+    while (root.scrollHeight > window.innerHeight + 1 && f > 0.5) {
+      f = Math.round((f - 0.05) * 100) / 100;
+      root.style.setProperty("--fit", String(f));
+    }
+  }
+  window.addEventListener("resize", fit);
 
   function apply(s) {
     if (!s || typeof s.version !== "number") return;
