@@ -71,10 +71,16 @@ class CaptionBoard:
     Every change bumps `version` and wakes `wait_for_change`. States:
     "idle" (the welcome screen), "consulting", "outcome".
 
-    - `assistant(text, "question")` sets the question shown in large print;
-      a new question (a different text) clears `heard` and `said`, so what
-      is under it is about it. `said` keeps the last few sentences spoken,
-      the question included (the page does not show it twice).
+    - `assistant(text, "question")` sets the question shown in large print.
+      A new question (a different text) clears `heard`, and drops from
+      `said` what came before the previous question, so what is on screen is
+      about this question. `said` keeps the last few sentences spoken, the
+      question included (the page does not show it twice); the question
+      given both by the kiosk (kind "question") and by the session's
+      captions (kind "say") is kept once.
+    - `heard(text)` drops a trailing confidence ("yes (0.93)" and
+      "no (0.88, while I was speaking)" show as "yes", "no"): a public
+      screen shows the word only.
     - `assistant(text, "instruction")` is an emergency instruction spoken
       before the outcome (more questions may follow): it is kept in `alert`
       and shown as the emergency banner until `reset()`.
@@ -130,19 +136,28 @@ class CaptionBoard:
             if kind == "question":
                 if text != self._question:
                     self._heard = None
-                    self._said.clear()
+                    self._drop_said_through(self._question)
                 self._question = text
             elif kind == "instruction":
                 self._alert = text
-            if not self._said or self._said[-1] != text:
+            repeat = kind == "say" and text == self._question and text in self._said
+            if not repeat and (not self._said or self._said[-1] != text):
                 self._said.append(text)
             self._changed()
+
+    def _drop_said_through(self, question: str | None) -> None:
+        """Keep only what was said after the previous question."""
+        items = list(self._said)
+        if question in items:
+            last = len(items) - 1 - items[::-1].index(question)
+            self._said.clear()
+            self._said.extend(items[last + 1:])
 
     def heard(self, text: str) -> None:
         with self._cond:
             if self._state == "idle":
                 self._state = "consulting"
-            self._heard = _clean(text)
+            self._heard = _CONFIDENCE.sub("", _clean(text)) or _clean(text)
             self._changed()
 
     def status(self, text: str | None) -> None:
@@ -155,6 +170,7 @@ class CaptionBoard:
             self._state = "outcome"
             self._question = None
             self._heard = None
+            self._said.clear()  # from now on: what is said after the outcome (an offer, goodbye)
             self._outcome = {
                 "level": str(level),
                 "instruction": _clean(instruction),
@@ -215,7 +231,7 @@ def board_captions(board: CaptionBoard) -> Callable[[str, str], None]:
         if who == "assistant":
             board.assistant(text, "say")
         elif who == "heard":
-            board.heard(_CONFIDENCE.sub("", text) or text)
+            board.heard(text)
         elif who == "status":
             board.status(text)
         else:

@@ -76,11 +76,11 @@
       region.dataset.text = text;
       var banner = make("div", "alert-banner");
       banner.setAttribute("role", "alert");
-      banner.appendChild(icon("warning"));
-      var words = make("div", "alert-words");
-      words.appendChild(make("strong", "alert-word", "EMERGENCY"));
-      words.appendChild(make("span", "alert-text", text));
-      banner.appendChild(words);
+      var head = make("div", "alert-head");
+      head.appendChild(icon("warning"));
+      head.appendChild(make("strong", "alert-word", "EMERGENCY"));
+      banner.appendChild(head);
+      banner.appendChild(make("p", "alert-text", text));
       region.appendChild(banner);
     } else {
       delete region.dataset.text;
@@ -121,6 +121,14 @@
       if (t !== o.instruction) list.appendChild(make("li", null, t));
     });
     if (list.firstChild) box.appendChild(list);
+    // After the outcome: an offer ("Would you like me to say that again?") and its answer.
+    var last = (s.said || []).slice(-1)[0];
+    var follow = make("div", "followup");
+    if (last && last !== o.instruction && (o.sentences || []).indexOf(last) < 0) {
+      follow.appendChild(make("p", "followup-said", last));
+    }
+    if (s.heard) follow.appendChild(make("p", "heard", null)).appendChild(heardNode(s.heard));
+    if (follow.firstChild) box.appendChild(follow);
   }
 
   function render(s) {
@@ -141,16 +149,32 @@
     fit();
   }
 
-  /* Shrink the secondary text (never the question or the instruction below
-     48 px) until the page fits the screen: a kiosk cannot be scrolled, and
-     the last sentences of an outcome are the ones that say when to get help. */
-  function fit() {
+  /* Fit the page to the screen without scrolling (a kiosk cannot be
+     scrolled, and the last sentences of an outcome say when to get help
+     sooner): first shrink the secondary text (--fit; the question and the
+     instruction never go below 48 px), then, on a wide screen, set a long
+     outcome in two columns and try again. */
+  function overflows() {
+    return document.documentElement.scrollHeight > window.innerHeight + 1;
+  }
+
+  function shrink(floor) {
     var root = document.documentElement;
     var f = 1;
     root.style.setProperty("--fit", "1");
-    while (root.scrollHeight > window.innerHeight + 1 && f > 0.5) {
+    while (overflows() && f > floor) {
       f = Math.round((f - 0.05) * 100) / 100;
       root.style.setProperty("--fit", String(f));
+    }
+  }
+
+  function fit() {
+    var list = document.querySelector(".outcome-list");
+    if (list) list.classList.remove("two-columns");
+    shrink(list && window.innerWidth > window.innerHeight ? 0.75 : 0.5);
+    if (overflows() && list && window.innerWidth > window.innerHeight) {
+      list.classList.add("two-columns");
+      shrink(0.5);
     }
   }
   window.addEventListener("resize", fit);
