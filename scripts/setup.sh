@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # screen and its browser test.
 APT_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 chromium)
 EXTRAS="${VOICEASSIST_EXTRAS:-test}"
+# sox: the tests read WAVs written by an independent program (24-bit, float).
+[[ "$EXTRAS" == *test* ]] && APT_PACKAGES+=(sox)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
