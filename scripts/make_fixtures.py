@@ -42,6 +42,8 @@ import numpy as np
 import soxr
 import yaml
 
+from voiceassist.replay import yaml_word
+
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "voiceassist" / "prompts" / "en.yaml"
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -73,26 +75,17 @@ def variant_names(stem: str, count: int) -> list[str]:
     return [f"{stem}.wav" if i == 1 else f"{stem}-{i}.wav" for i in range(1, count + 1)]
 
 
-def _key(k: object) -> str:
-    # YAML 1.1 reads a bare yes/no key as a boolean.
-    if k is True:
-        return "yes"
-    if k is False:
-        return "no"
-    return str(k)
-
-
 def load_phrases(prompts: Path = PROMPTS) -> list[Phrase]:
     """Every phrase a bank records, in a fixed order (the order of en.yaml)."""
     data = yaml.safe_load(prompts.read_text(encoding="utf-8"))
     groups: list[tuple[str, str, list[str]]] = []
     for key, texts in data["answers"].items():
-        key = _key(key)
+        key = yaml_word(key)
         groups.append(("answers", ANSWER_STEMS.get(key, key), texts))
     for option, texts in data["options"]["pain_location"].items():
-        groups.append(("pain_location", _key(option), texts))
+        groups.append(("pain_location", yaml_word(option), texts))
     for command, texts in data["commands"].items():
-        groups.append(("commands", _key(command), texts))
+        groups.append(("commands", yaml_word(command), texts))
     groups.append(("out_of_grammar", "out_of_grammar", OUT_OF_GRAMMAR))
     # Last, so that adding them left the earlier recordings byte-identical.
     groups.append(("kiosk_start", "start", data["kiosk"]["start"]))

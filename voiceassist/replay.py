@@ -30,7 +30,7 @@ class Case:
     story: str = ""
 
 
-def _answer_value(value: Any) -> str:
+def yaml_word(value: Any) -> str:
     # PyYAML (YAML 1.1) reads bare yes/no as booleans: they mean the answers.
     if value is True:
         return "yes"
@@ -69,7 +69,7 @@ def load_cases(path: str | Path, rules: Rules) -> list[Case]:
             finding = rules.findings.get(fid)
             if finding is None:
                 raise ConfigError(path, entry, f"unknown finding id {fid!r}")
-            value = _answer_value(value)
+            value = yaml_word(value)
             allowed = finding.options + ("unknown",) if finding.kind == "choice" else ANSWERS
             if value not in allowed:
                 raise ConfigError(path, entry, f"{fid}: {value!r} is not one of {list(allowed)}")

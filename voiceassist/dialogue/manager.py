@@ -149,15 +149,15 @@ class Dialogue:
         if isinstance(event, Timeout):
             return self._end("timed_out", [self.prompts.say("gave_up")])
         if isinstance(event, Silence):
-            return self._no_input()
+            return self._failed("no_input")
         listen = self.listen
         assert listen is not None
         vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.findings else None)
         parsed = answer_text.parse(event.text, vocab)
         if parsed is None:
-            return self._no_match()
+            return self._failed("no_match")
         if event.confidence < self.settings.reject_below and not self._keeps(parsed):
-            return self._no_match()
+            return self._failed("no_match")
         if parsed.kind == "command":
             if parsed.value == "stop" and listen.kind != "offer" and self._unsure(event):
                 # Stopping loses the whole consultation: in noise or when
@@ -325,31 +325,24 @@ class Dialogue:
 
     # -- failures -----------------------------------------------------------
 
-    def _no_input(self) -> Turn:
-        self.no_input += 1
+    def _failed(self, kind: str) -> Turn:
+        """A silence (kind "no_input") or an answer not understood ("no_match"):
+        say so and ask again, with more help each time, or end safely."""
+        count = getattr(self, kind) + 1
+        setattr(self, kind, count)
         self.failures += 1
         if self.listen.kind == "offer":
             return self._finish_offer()
-        if self.no_input >= self.settings.max_no_input or self.failures >= self.settings.max_failures:
+        if count >= getattr(self.settings, f"max_{kind}") or self.failures >= self.settings.max_failures:
             return self._give_up()
-        lines = self.prompts.say_list("no_input")
-        say = [lines[min(self.no_input, len(lines)) - 1]]
-        if self.no_input > 1:
-            say += self._help()[-2:-1]
-        return self._reprompt(say)
-
-    def _no_match(self) -> Turn:
-        self.no_match += 1
-        self.failures += 1
-        if self.listen.kind == "offer":
-            return self._finish_offer()
-        if self.no_match >= self.settings.max_no_match or self.failures >= self.settings.max_failures:
-            return self._give_up()
-        lines = self.prompts.say_list("no_match")
-        say = [lines[min(self.no_match, len(lines)) - 1]]
+        lines = self.prompts.say_list(kind)
+        say = [lines[min(count, len(lines)) - 1]]
         help_ = self._help()
-        # First time: what can be said. Second time: why it is asked, too.
-        say += help_[:-1] if self.no_match > 1 else help_[-2:-1]
+        if kind == "no_match":
+            # First time: what can be said. Second time: why it is asked, too.
+            say += help_[:-1] if count > 1 else help_[-2:-1]
+        elif count > 1:  # a silence: what can be said, from the second one on
+            say += help_[-2:-1]
         return self._reprompt(say)
 
     def _give_up(self) -> Turn:

@@ -110,25 +110,31 @@ def level_of(rules: Rules, answers: Mapping[str, str]) -> tuple[str, tuple[str, 
     return level, fired
 
 
-def rank_causes(rules: Rules, answers: Mapping[str, str], level: str, fired: tuple[str, ...] = ()) -> tuple[CauseResult, ...]:
+def _score(rules: Rules, answers: Mapping[str, str], cause) -> tuple[float, float, list[str], bool]:
+    """A cause's points from the answers: (score, the part of it from findings
+    rather than the place, the reasons, whether an answer it counts is unknown)."""
     place = answers.get("pain_location")
+    score = finding_points = 0.0
+    reasons: list[str] = []
+    uncertain = False
+    for key, weight in cause.points.items():
+        if key.startswith("pain_location="):
+            if place == key.partition("=")[2]:
+                score += weight
+                reasons.append("pain_location")
+        elif is_yes(rules, answers, key):
+            score += weight
+            reasons.append(key)
+            finding_points += weight
+        elif answers.get(key) == UNKNOWN:
+            uncertain = True
+    return score, finding_points, reasons, uncertain
+
+
+def rank_causes(rules: Rules, answers: Mapping[str, str], level: str, fired: tuple[str, ...] = ()) -> tuple[CauseResult, ...]:
     results = []
     for order, cause in enumerate(rules.causes.values()):
-        score = 0.0
-        reasons: list[str] = []
-        uncertain = False
-        finding_points = 0.0
-        for key, weight in cause.points.items():
-            if key.startswith("pain_location="):
-                if place == key.partition("=")[2]:
-                    score += weight
-                    reasons.append("pain_location")
-            elif is_yes(rules, answers, key):
-                score += weight
-                reasons.append(key)
-                finding_points += weight
-            elif answers.get(key) == UNKNOWN:
-                uncertain = True
+        score, finding_points, reasons, uncertain = _score(rules, answers, cause)
         if cause.needs:
             possible = any(is_yes(rules, answers, f) for f in cause.needs)
         else:
@@ -225,20 +231,10 @@ def can_change_causes(rules: Rules, answers: Mapping[str, str], question: Questi
 def relevance(rules: Rules, answers: Mapping[str, str], question: Question) -> float:
     """How much a yes would add to the causes that already have some support:
     asks first what sharpens the picture the answers have begun to draw."""
-    supported = [c for c in rules.causes.values() if _raw_score(rules, answers, c) > 0]
+    supported = [c for c in rules.causes.values() if _score(rules, answers, c)[0] > 0]
     best = 0.0
     for extra in possible_answers(question):
         keys = [f"{k}={v}" if rules.findings[k].kind == "choice" else k for k, v in extra.items()]
         best = max(best, sum(c.points.get(k, 0.0) for c in supported for k in keys))
     return best
 
-
-def _raw_score(rules: Rules, answers: Mapping[str, str], cause) -> float:
-    place = answers.get("pain_location")
-    score = 0.0
-    for key, weight in cause.points.items():
-        if key.startswith("pain_location="):
-            score += weight if place == key.partition("=")[2] else 0.0
-        elif is_yes(rules, answers, key):
-            score += weight
-    return score
