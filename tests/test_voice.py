@@ -55,12 +55,19 @@ def replay(rules, prompts, case, bank, recogniser, tts, **kw):
 
 
 @pytest.mark.parametrize("bank_name", ["piper_joe", "espeak_us"])
-def test_every_vignette_spoken(bank_name, rules, prompts, cases, recogniser, tts):
+@pytest.mark.parametrize("noise_name", [None, "fan"])
+def test_every_vignette_spoken(bank_name, noise_name, rules, prompts, cases, recogniser, tts):
+    """Every public vignette reaches its expected outcome: clean, and with fan
+    noise (a committed recording) in the microphone at 10 dB SNR. Measured
+    20/20 for both voices in fan noise at 20, 10 and 6 dB (benchmarks/README.md)."""
     bank = Bank(BANKS / bank_name)
-    results = [replay(rules, prompts, c, bank, recogniser, tts) for c in cases]
+    noise = audio.load_wav(NOISE / f"{noise_name}.wav") if noise_name else None
+    results = [replay(rules, prompts, c, bank, recogniser, tts, noise=noise, snr_db=10.0 if noise_name else None, seed=n)
+               for n, c in enumerate(cases)]
     failed = [(r.case.id, r.level, r.causes) for r in results if not r.passed]
     assert not failed
     assert not [r for r in results if r.safety_failure(rules.levels)]
+    assert not [f for r in results for f in _red_flag_flips(rules, r)]
 
 
 def _red_flag_flips(rules, result):
@@ -69,36 +76,34 @@ def _red_flag_flips(rules, result):
             if t["question"] in red and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1]
 
 
-@pytest.mark.parametrize("bank_name,noise_name", [("piper_joe", "fan"), ("espeak_us", "fan")])
-def test_in_noise_at_10_db_it_stays_safe(bank_name, noise_name, rules, prompts, cases, recogniser, tts):
-    """Background noise (a committed recording) in the microphone at 10 dB SNR.
-    (Babble at 10 dB is not here: pocketsphinx hears it as confident answers,
-    confirmations included, and under-triage happens; see benchmarks/README.md.)
-    Whatever pocketsphinx mishears: no red-flag answer flips polarity without
-    a confirmation, and every consultation ends at the expected level or a
-    more urgent one, or in the safe ending that tells the person what to do."""
+@pytest.mark.parametrize("bank_name, at_least", [("piper_joe", 13), ("espeak_us", 17)])
+def test_in_babble_at_10_db_it_stays_safe(bank_name, at_least, rules, prompts, cases, recogniser, tts):
+    """Other people talking (a committed recording) at 10 dB SNR: the hardest
+    noise for a recogniser, since it is speech too. Measured 15-16/20 (neural
+    voice) and 19-20/20 (espeak) exact outcomes, depending on where the noise
+    falls on each answer; the misses are a "no" heard as "yes" to a question
+    about causes, or an answer lost in the babble.
+    Whatever is misheard, no red-flag answer flips polarity without a
+    confirmation (a barge-in by the babble included), and consultations end at
+    the expected level or a more urgent one, or in the safe ending that tells
+    the person what to do. One case in 20 was once seen one level less urgent
+    (urgent -> doctor): a yes and then its confirmation both misheard."""
     bank = Bank(BANKS / bank_name)
-    noise = audio.load_wav(NOISE / f"{noise_name}.wav")
-    for n, case in enumerate(cases):
-        r = replay(rules, prompts, case, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
-        assert not _red_flag_flips(rules, r), (case.id, _red_flag_flips(rules, r))
+    noise = audio.load_wav(NOISE / "babble.wav")
+    results = [replay(rules, prompts, c, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
+               for n, c in enumerate(cases)]
+    less_urgent = []
+    for r in results:
+        assert not _red_flag_flips(rules, r), (r.case.id, _red_flag_flips(rules, r))
         if r.ending == "completed":
-            assert not r.safety_failure(rules.levels), (case.id, r.level)
+            if r.safety_failure(rules.levels):
+                less_urgent.append((r.case.id, r.case.expect["level"], r.level))
         else:
             assert r.ending in ("gave_up", "stopped")
             assert prompts.say("safety_net") in r.spoken or prompts.text("levels", r.level) in r.spoken
-
-
-def test_neural_voice_in_fan_noise_at_10_db_reaches_the_outcomes(rules, prompts, cases, recogniser, tts):
-    """Measured 16-20 of 20 exact, depending on the speaking rate (it moves
-    where the noise falls on each answer); the misses are over-triage, a "no"
-    heard as a confident "yes". None is less urgent than expected."""
-    bank = Bank(BANKS / "piper_joe")
-    noise = audio.load_wav(NOISE / "fan.wav")
-    results = [replay(rules, prompts, c, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
-               for n, c in enumerate(cases)]
-    assert sum(bool(r.passed) for r in results) >= 16
-    assert not [r for r in results if r.safety_failure(rules.levels)]
+    assert len(less_urgent) <= 1, less_urgent
+    assert not [c for c in less_urgent if c[1] in ("emergency", "ambulance")]  # never a missed emergency
+    assert sum(bool(r.passed) for r in results) >= at_least
 
 
 # ---------------------------------------------------------------- audio paths

@@ -177,7 +177,7 @@ class Kiosk:
                 if isinstance(event, NoInput):
                     endpointer.reset()
                 elif isinstance(event, Utterance):
-                    heard = self.recogniser.recognise(event.audio, self.start_phrases)
+                    heard = self.recogniser.recognise(event.audio, self.start_phrases, endpointer.background())
                     # A false start costs little (a greeting, then a safe ending
                     # if nobody answers); a missed "hello" leaves a person
                     # standing there. So the reject threshold, not the confirm one.

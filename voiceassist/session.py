@@ -40,6 +40,10 @@ BARGE_IN_CONFIDENCE = 0.80  # a barge-in must be clearly in the grammar
 BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
 BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
 SENTENCE_PAUSE_S = 0.3  # between sentences, so that each one sinks in
+# Listened to before the first sentence: the endpointer learns the room's
+# noise floor, and the recogniser gets a noise profile for the first answer
+# (frames of speech, if the person is still talking, are not taken).
+ROOM_LISTEN_S = 0.5
 ECHO_MAX_LAG_S = 0.3  # output + input latency the echo canceller allows for
 ECHO_RESIDUAL = 0.55  # below this share of the microphone's level, what is heard is mostly our own voice:
 # a reverberant room leaves ~0.4 after the best delay and gain are taken out; a person speaking
@@ -139,6 +143,7 @@ class Consultation:
             self.speaker.set_gain(gain)
 
     def _run(self) -> Turn:
+        self._hear_room()
         turn = self.dialogue.start()
         while True:
             self.turns += 1
@@ -228,6 +233,15 @@ class Consultation:
 
     # -- listening --------------------------------------------------------------
 
+    def _hear_room(self) -> None:
+        heard = 0.0
+        while heard < ROOM_LISTEN_S:
+            block = self._read_block()
+            if block is None:  # no audio (a microphone being reconnected): do not hold up the greeting
+                return
+            heard += len(block) / 2 / 16000
+            self.endpointer.feed(block)
+
     def listen(self, listen: Listen) -> Heard | Silence | Timeout:
         if self.hooks.before_listen:
             self.hooks.before_listen(listen)
@@ -251,7 +265,7 @@ class Consultation:
                     return self._recognise(event.audio, listen)
 
     def _recognise(self, audio: bytes, listen: Listen) -> Heard:
-        result: Recognition = self.recogniser.recognise(audio, listen.grammar)
+        result: Recognition = self.recogniser.recognise(audio, listen.grammar, self.endpointer.background())
         snr = self._snr_db(audio)
         if result.text:
             self.captions("heard", f"{result.text} ({result.confidence:.2f})")
@@ -341,9 +355,12 @@ class _BargeIn:
         clean = self._without_echo(audio)
         if clean is None:
             return None
-        result = self.c.recogniser.recognise(clean, self.listen.grammar)
+        # The room as heard while listening; this endpointer's frames have our own voice in them.
+        result = self.c.recogniser.recognise(clean, self.listen.grammar, self.c.endpointer.background())
         if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
             self.c._answer_end = time.monotonic()
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
-            return Heard(result.text, result.confidence)
+            # With its SNR, so that in noise a barge-in is confirmed like any answer
+            # (babble during a question was taken as a confident "yep").
+            return Heard(result.text, result.confidence, self.c._snr_db(clean))
         return None

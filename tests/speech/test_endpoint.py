@@ -153,3 +153,32 @@ def test_noise_alone_gives_no_input(babble_noise, kind):
     events = run(np.clip(n, -32768, 32767).astype(np.int16))
     assert utterances(events) == []
     assert [round(e.waited_s) for e in events] == [8, 8]  # NoInput at 8 s and again at 16 s
+
+
+def test_background_is_the_room_between_answers_never_the_answer(speak):
+    """background(): the frames heard between answers (the recogniser's noise
+    profile), the last background_s of them, kept across reset; no frame of an
+    answer or of its pre-roll is in it."""
+    rng = np.random.default_rng(3)
+    room = (rng.standard_normal(5 * SAMPLE_RATE) * 100).astype(np.int16)  # a quiet, steady hiss
+    answer = speak("yes it is")
+    stream = np.concatenate([room[:2 * SAMPLE_RATE], answer, room[2 * SAMPLE_RATE:]]).astype(np.int16)
+    ep = Endpointer(EndpointSettings(background_s=1.5))
+    assert ep.background() == b""
+    utterances = [e for b in blocks(stream, 30) for e in ep.feed(b) if isinstance(e, Utterance)]
+    assert len(utterances) == 1
+    bg = np.frombuffer(ep.background(), np.int16)
+    assert len(bg) == int(1.5 * SAMPLE_RATE) // 480 * 480  # whole 30 ms frames, the last 1.5 s
+    # Only hiss: no frame anywhere near the answer's level.
+    assert active_rms(bg) < 3 * 100 < active_rms(answer) / 10
+    ep.reset()
+    assert np.array_equal(np.frombuffer(ep.background(), np.int16), bg)
+
+    # Right at the answer's start, the background stops before its pre-roll.
+    ep = Endpointer(EndpointSettings())
+    for b in blocks(stream[: 2 * SAMPLE_RATE + len(answer) // 2], 30):
+        for e in ep.feed(b):
+            if isinstance(e, SpeechStarted):
+                onset = e.t
+    kept = len(ep.background()) // 2 / SAMPLE_RATE
+    assert kept <= onset - EndpointSettings().preroll_ms / 1000 + 0.03

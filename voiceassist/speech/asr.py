@@ -40,8 +40,13 @@ class Recogniser(Protocol):
         """Words of `phrases` that the model's vocabulary lacks (sorted, no duplicates)."""
         ...
 
-    def recognise(self, audio: bytes, grammar: Sequence[str]) -> Recognition:
-        """Recognise one utterance against the phrases of `grammar`."""
+    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"") -> Recognition:
+        """Recognise one utterance against the phrases of `grammar`.
+
+        `background`: the room without speech, as heard just before (same
+        format; Endpointer.background()).  An engine may use it as a noise
+        profile; b"" when not known.
+        """
         ...
 
 

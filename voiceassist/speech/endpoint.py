@@ -7,6 +7,9 @@ callback, or a file replayed block by block).  Output: events.
     Utterance(audio, start_s, end_s)    one spoken answer, ready for the recogniser
     NoInput(waited_s)                   nothing said for `no_input_s`
 
+`background()` gives the room as heard between answers (the last few seconds
+of frames that were not speech): a recogniser uses it as a noise profile.
+
 Each frame is speech when BOTH hold:
   * webrtcvad says speech, and
   * its energy is `energy_margin_db` above the background-noise floor.
@@ -64,6 +67,9 @@ class EndpointSettings:
       rises into it, far longer than any answer here.
     start_ratio 0.8: share of frames in the start window that must be speech
       (one weak frame inside a syllable does not restart the count).
+    background_s 3.0: room audio kept for `background()`.  The noise profile
+      of pocketsphinx's noise reduction; 1 s did as well on fan noise but
+      worse on babble (benchmarks/README.md).
     """
 
     vad_aggressiveness: int = 2
@@ -78,6 +84,7 @@ class EndpointSettings:
     floor_window_s: float = 3.0
     floor_percentile: float = 30.0
     start_ratio: float = 0.8
+    background_s: float = 3.0
 
     def __post_init__(self):
         if self.frame_ms not in (10, 20, 30):
@@ -134,6 +141,7 @@ class Endpointer:
         self._max_frames = max(1, int(s.max_utterance_s * 1000 / s.frame_ms))
         self._no_input_frames = max(1, math.ceil(s.no_input_s * 1000 / s.frame_ms))
         self._energies: deque[float] = deque(maxlen=max(1, int(s.floor_window_s * 1000 / s.frame_ms)))
+        self._background: deque[_Frame] = deque(maxlen=max(1, int(s.background_s * 1000 / s.frame_ms)))
         self._pending = bytearray()   # bytes not yet making a full frame
         self._n = 0                   # frames processed since construction
         self.floor_db = _SILENCE_DB   # current noise-floor estimate (for logs and benchmarks)
@@ -144,7 +152,7 @@ class Endpointer:
     def reset(self) -> None:
         """Listen for a new utterance; the no-input clock starts now.
 
-        The noise-floor history is kept: the room has not changed.
+        The noise-floor history and the background are kept: the room has not changed.
         """
         self._in_speech = False
         self._recent: deque[_Frame] = deque(maxlen=self._preroll_frames + self._start_frames)
@@ -176,6 +184,11 @@ class Endpointer:
             events.append(self._finish(self._n - 1, cut=False, trim=False))
         return events
 
+    def background(self) -> bytes:
+        """The last `background_s` of audio heard between answers (not speech,
+        not part of an utterance), oldest first; b"" before any was heard."""
+        return b"".join(f.pcm for f in self._background)
+
     @property
     def time_s(self) -> float:
         """Stream time: seconds of audio processed so far."""
@@ -201,6 +214,8 @@ class Endpointer:
         self._n += 1
         if self._in_speech:
             return self._continue(frame)
+        if not frame.speech:
+            self._background.append(frame)
         return self._listen(frame)
 
     def _listen(self, frame: _Frame) -> list[Event]:
@@ -211,6 +226,9 @@ class Endpointer:
             onset = voiced[0].index
             first = max(onset - self._preroll_frames, self._recent[0].index)
             self._utt = [f for f in self._recent if f.index >= first]
+            # The pre-roll belongs to the answer (a soft first consonant), not to the room.
+            while self._background and self._background[-1].index >= first:
+                self._background.pop()
             self._recent.clear()
             self._in_speech = True
             self._onset = onset
