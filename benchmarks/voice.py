@@ -17,8 +17,9 @@ SNR. It prints, per bank and condition:
   - cases passed (level and causes as expected) and safety failures.
 latency: end of the answer's audio (after the endpointing silence) to the
 first sample of the next sentence ready to play: median and 95th percentile.
-startup: a new process, from start to the first question's audio ready, and
-its peak memory.
+startup: a new process, from start to the first question's audio ready
+(including the 0.5 s the consultation listens to the room first), and its
+peak memory.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ from voiceassist.triage.rules import load
 from voiceassist.voice import build, every_sentence
 rules, prompts = load()
 parts = build(Settings(engine=sys.argv[1]), prompts, log=lambda l: None)
+from voiceassist.session import ROOM_LISTEN_S
+time.sleep(ROOM_LISTEN_S)  # a live consultation listens to the room (in real time) before its greeting
 first = every_sentence(rules, prompts)[:2] + [prompts.text("questions", rules.questions[0].id, "ask")]
 for s in first:
     parts.tts.synthesise(s)
