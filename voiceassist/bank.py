@@ -15,6 +15,7 @@ import numpy as np
 
 from .speech import audio
 from .speech.audio import SAMPLE_RATE, AudioFormatError
+from .speech.playback import SoftwareGain
 
 BLOCK = SAMPLE_RATE * 30 // 1000  # samples in a 30 ms block
 LEAD_IN_S = 0.4  # the person takes a breath before answering
@@ -123,22 +124,14 @@ class SpokenInput:
         return bool(self.pending)
 
 
-class SampleClockSpeaker:
+class SampleClockSpeaker(SoftwareGain):
     """The replay's loudspeaker when nothing is written (no --speak-to): what
     the assistant says takes its real duration, counted in samples read, so
     barge-in and timing behave as live. (--speak-to uses WavRecorderPlayer.)"""
 
     def __init__(self, gain: float = 1.0):
         self._left = 0.0
-        self._gain = gain
-
-    @property
-    def gain(self) -> float:
-        return self._gain
-
-    def set_gain(self, gain: float) -> float:
-        self._gain = max(0.1, min(4.0, gain))
-        return self._gain
+        self.set_gain(gain)
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self._left = len(samples) / rate

@@ -102,7 +102,23 @@ def _resolve_output(sd, device) -> tuple[int, dict]:
     return int(info["index"]), info
 
 
-class Player:
+class SoftwareGain:
+    """The volume every speaker has ("louder", "quieter"): a gain applied in
+    software to what is played, clamped to GAIN_MIN-GAIN_MAX."""
+
+    _gain = 1.0
+
+    @property
+    def gain(self) -> float:
+        return self._gain
+
+    def set_gain(self, gain: float) -> float:
+        """Set the gain for what is still to be played; returns the gain set."""
+        self._gain = clamp_gain(gain)
+        return self._gain
+
+
+class Player(SoftwareGain):
     """Non-blocking playback through PortAudio, interruptible and with software gain.
 
     ``device``: None (the default output), an index, or a (sub)string of a name.
@@ -110,7 +126,7 @@ class Player:
 
     def __init__(self, device: int | str | None = None, gain: float = 1.0) -> None:
         self.device = device
-        self._gain = clamp_gain(gain)
+        self.set_gain(gain)
         self._lock = threading.Lock()
         self._stream = None
         self._buffer = np.zeros(0, np.float32)
@@ -118,16 +134,6 @@ class Player:
         self._rate = 0
         self._done = threading.Event()
         self._done.set()
-
-    # ---- volume
-    @property
-    def gain(self) -> float:
-        return self._gain
-
-    def set_gain(self, gain: float) -> float:
-        """Software gain for what is still to be played, clamped to 0.1-4.0."""
-        self._gain = clamp_gain(gain)
-        return self._gain
 
     # ---- playback
     def play(self, samples: np.ndarray, rate: int) -> None:
@@ -227,7 +233,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class WavRecorderPlayer:
+class WavRecorderPlayer(SoftwareGain):
     """The file sink behind ``--speak-to``: same interface as :class:`Player`,
     but what would be heard goes to a 16-bit mono WAV at ``rate``.
 
@@ -245,7 +251,7 @@ class WavRecorderPlayer:
         self.path = Path(path)
         self.rate = int(rate)
         self.record_silence = record_silence
-        self._gain = clamp_gain(gain)
+        self.set_gain(gain)
         self._clip = np.zeros(0, np.int16)
         self._pos = 0
         self._time = 0  # samples of sample time elapsed
@@ -257,14 +263,6 @@ class WavRecorderPlayer:
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(self.rate)
-
-    @property
-    def gain(self) -> float:
-        return self._gain
-
-    def set_gain(self, gain: float) -> float:
-        self._gain = clamp_gain(gain)
-        return self._gain
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         with self._lock:
