@@ -49,6 +49,7 @@ class Visitors:
         self.quits_after = quits_after or {}
         self.current = None
         self.answers = 0
+        self.arrivals = -1
         self.outcomes: list = []  # (case id, final turn)
         self.waits: list[dict] = []  # what was observable each time the kiosk waited
         self.on_wait = None
@@ -62,7 +63,8 @@ class Visitors:
         self.recorder = Recorder(self.rules, self.current)
         self.patient = BankPatient(self.bank, self.mouth, self.current, self.recorder)
         self.answers = 0
-        self.mouth.speak(self.bank.say("start"))
+        self.arrivals += 1
+        self.mouth.speak(self.bank.clip("start", self.arrivals))  # "hello", "start", "i need help" in turn
 
     def before_listen(self, listen) -> None:
         limit = self.quits_after.get(self.current.id)
@@ -260,12 +262,12 @@ def test_slower_and_louder_do_not_carry_over_to_the_next_person(rules, prompts, 
         seen.append((tts.rate_wpm, speaker.gain))
         if not said["done"]:
             said["done"] = True
-            mouth.speak(bank.say("slower"))
+            mouth.speak(bank.clip("slower"))
             return
         if said["done"] == 1:
             return visitors.before_listen(listen)
         said["done"] = 1
-        mouth.speak(bank.say("louder"))
+        mouth.speak(bank.clip("louder"))
 
     kiosk, _ = make_kiosk(rules, prompts, recogniser, visitors, mouth, CaptionBoard(), tts=tts, speaker=speaker)
     kiosk.hooks.before_listen = before_listen

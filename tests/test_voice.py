@@ -131,6 +131,18 @@ def test_wav_in_another_rate_and_channel_count(tmp_path, rules, prompts, recogni
     assert result.passed
 
 
+def test_a_case_sounds_the_same_whatever_was_replayed_before_it(rules, prompts, cases, recogniser, tts):
+    """Each simulated person starts at the first recording of every phrase. The
+    bank used to keep one rotation for everybody, so a case's answers (and, in
+    noise, its outcome) changed with the cases replayed before it."""
+    bank = Bank(BANKS / "piper_joe")
+    first, second = cases[0], cases[1]
+    alone = replay(rules, prompts, second, Bank(BANKS / "piper_joe"), recogniser, tts)
+    replay(rules, prompts, first, bank, recogniser, tts)
+    after = replay(rules, prompts, second, bank, recogniser, tts)
+    assert after.transcript == alone.transcript
+
+
 def test_a_wav_in_the_wrong_format_is_one_line(tmp_path):
     bank = tmp_path / "bank"
     bank.mkdir()

@@ -49,18 +49,17 @@ class Bank:
         for needed in ("yes", "no"):
             if needed not in self.clips:
                 raise BankError(f"{self.folder}: missing {needed}.wav")
-        self._turn: dict[str, int] = defaultdict(int)
         levels = [audio.active_rms(c) for clips in self.clips.values() for c in clips]
         self.speech_rms = float(np.mean(levels))
 
-    def say(self, meaning: str) -> np.ndarray:
-        """The next recording of a meaning ("yes", "unknown", "calf", "repeat"...)."""
+    def clip(self, meaning: str, n: int = 0) -> np.ndarray:
+        """Recording `n` of a meaning ("yes", "unknown", "calf", "repeat"...),
+        the variants taken in rotation. The caller counts, so that a bank
+        shared by many simulated people gives each the same start."""
         clips = self.clips.get(meaning)
         if not clips:
             raise BankError(f"{self.folder}: no recording for {meaning!r}")
-        clip = clips[self._turn[meaning] % len(clips)]
-        self._turn[meaning] += 1
-        return clip
+        return clips[n % len(clips)]
 
 
 def _variant_order(path: Path) -> tuple[str, int]:

@@ -9,6 +9,7 @@ through the same endpointer and recogniser as a microphone.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -225,13 +226,21 @@ class BankPatient:
     def __init__(self, bank, mouth, case: Case, recorder: Recorder, barge_in: bool = False, silent: bool = False):
         self.bank, self.mouth, self.case, self.recorder = bank, mouth, case, recorder
         self.barge_in, self.silent = barge_in, silent
+        # Each person starts at the first variant of every phrase: a case
+        # sounds the same whatever was replayed before it.
+        self.said: Counter[str] = Counter()
+
+    def say(self, meaning: str):
+        clip = self.bank.clip(meaning, self.said[meaning])
+        self.said[meaning] += 1
+        return clip
 
     def _speak(self, listen: Listen) -> None:
         if self.silent or self.mouth.speaking:
             return
         value = meant(self.case, listen)
         self.recorder.patient(f"({self.bank.folder.name}: {value})")
-        self.mouth.speak(self.bank.say(value))
+        self.mouth.speak(self.say(value))
 
     def before_speak(self, turn: Turn) -> None:
         if self.barge_in and turn.listen is not None and turn.listen.kind in ("yes_no", "choice"):
