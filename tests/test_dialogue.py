@@ -297,3 +297,50 @@ def test_in_noise_a_no_that_could_hide_a_more_urgent_outcome_is_confirmed(d, pro
     turn = d.handle(Heard("no"))  # not right
     turn = d.handle(Heard("yes", confidence=1.0, snr_db=8.0))
     assert d.answers["walking_cramp_rest"] == "yes" or turn.listen.mode == "follow_up"
+
+
+def _at_a_cause_question(d):
+    """Answer "no" until a yes/no question that can change only the causes."""
+    turn = d.start()
+    while turn.listen.kind != "yes_no" or turn.listen.red_flag or turn.listen.raises_level:
+        turn = d.handle(reply(turn))
+    return turn
+
+
+def test_in_noise_an_answer_with_its_opposite_close_behind_is_confirmed(d, prompts):
+    """Babble masks the "n't" of "i haven't": pocketsphinx then hears "i have"
+    at confidence 1.0, with "i haven't" next in its n-best list (measured).
+    An answer whose near-miss means something else is confirmed in noise."""
+    turn = _at_a_cause_question(d)
+    question = turn.listen.question
+    turn = d.handle(Heard("i have", 1.0, snr_db=10.0, alternatives=("i haven't", "no i haven't")))
+    assert turn.listen.kind == "confirm" and turn.listen.confirming == "yes"
+    assert turn.say == [prompts.say("confirm", answer="yes")]
+    turn = d.handle(Heard("no", 1.0, snr_db=10.0))  # "that is not right"
+    assert turn.listen.question == question and turn.listen.kind == "yes_no"
+
+
+@pytest.mark.parametrize("heard", [
+    Heard("i have", 1.0, snr_db=40.0, alternatives=("i haven't",)),  # a quiet room: confidence is trusted
+    Heard("i have", 1.0, snr_db=10.0, alternatives=("yes i do", "pardon")),  # same meaning, or a command
+])
+def test_an_uncontested_or_quiet_answer_is_taken(d, heard):
+    turn = _at_a_cause_question(d)
+    question = turn.listen.question
+    turn = d.handle(heard)
+    assert turn.listen.kind != "confirm" and turn.listen.question != question
+
+
+def test_a_confirmation_has_its_own_count_of_misunderstandings(d, prompts):
+    """Two misunderstandings on a question, then its answer heard: the
+    confirmation that follows is a new prompt and may be misheard too
+    without ending the consultation."""
+    answer_until(d, "clot_signs")
+    d.handle(Heard("banana"))
+    d.handle(Heard("banana"))
+    turn = d.handle(Heard("no", confidence=0.6))
+    assert turn.listen.kind == "confirm"
+    turn = d.handle(Heard("banana"))
+    assert not turn.done and turn.listen.kind == "confirm"
+    turn = d.handle(Heard("yes"))
+    assert d.answers["leg_swelling"] == "no" and not turn.done

@@ -271,7 +271,7 @@ class Consultation:
             self.captions("heard", f"{result.text} ({result.confidence:.2f})")
         else:
             self.captions("heard", "(not understood)")
-        return Heard(result.text, result.confidence, snr)
+        return Heard(result.text, result.confidence, snr, tuple(result.alternatives))
 
     def _snr_db(self, audio: bytes) -> float:
         """The answer's active speech level above the endpointer's noise floor."""
@@ -362,5 +362,5 @@ class _BargeIn:
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
             # With its SNR, so that in noise a barge-in is confirmed like any answer
             # (babble during a question was taken as a confident "yep").
-            return Heard(result.text, result.confidence, self.c._snr_db(clean))
+            return Heard(result.text, result.confidence, self.c._snr_db(clean), tuple(result.alternatives))
         return None

@@ -28,11 +28,13 @@ from .outcome import outcome_sentences, stop_sentences
 @dataclass(frozen=True)
 class Heard:
     """Something was said (or typed). Confidence 1.0 for the keyboard.
-    `snr_db`: how far the answer stood above the room's noise, when known."""
+    `snr_db`: how far the answer stood above the room's noise, when known.
+    `alternatives`: other phrases the recogniser nearly chose, best first."""
 
     text: str
     confidence: float = 1.0
     snr_db: float | None = None
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class Dialogue:
             return self._offer(value)
         if listen.kind == "confirm":
             return self._confirm(value, event)
-        return self._answer(value, event)
+        return self._answer(value, event, self._noisy(event) and self._contested(parsed, event, vocab))
 
     def assessment(self) -> Assessment:
         return engine.assess(self.rules, self.answers)
@@ -183,16 +185,33 @@ class Dialogue:
         """A "yes" to a red flag is never dropped, however unsure the recogniser."""
         return bool(self.listen and self.listen.red_flag and parsed == answer_text.Parsed("answer", YES))
 
-    def _unsure(self, event: Heard) -> bool:
-        s = self.settings
-        return event.confidence < s.red_flag_no_accept or (event.snr_db is not None and event.snr_db < s.reliable_snr_db)
+    def _noisy(self, event: Heard) -> bool:
+        return event.snr_db is not None and event.snr_db < self.settings.reliable_snr_db
 
-    def _answer(self, value: str, event: Heard) -> Turn:
+    def _unsure(self, event: Heard) -> bool:
+        return event.confidence < self.settings.red_flag_no_accept or self._noisy(event)
+
+    @staticmethod
+    def _contested(parsed: answer_text.Parsed, event: Heard, vocab: dict) -> bool:
+        """Another answer was nearly chosen: "i have" with "i haven't" close
+        behind.  Babble masks the short "n't", and the recogniser is then as
+        sure of the wrong one (measured: confidence 1.0)."""
+        if parsed.kind == "command":
+            return False
+        for alternative in event.alternatives:
+            other = answer_text.parse(alternative, vocab)
+            if other is not None and other.kind != "command" and other != parsed:
+                return True
+        return False
+
+    def _answer(self, value: str, event: Heard, contested: bool = False) -> Turn:
         listen = self.listen
         s = self.settings
         c = event.confidence
-        noisy = event.snr_db is not None and event.snr_db < s.reliable_snr_db
-        if noisy and ((listen.red_flag and value in (YES, NO)) or (listen.raises_level and value == NO)):
+        noisy = self._noisy(event)
+        if contested:
+            needs_confirm = True
+        elif noisy and ((listen.red_flag and value in (YES, NO)) or (listen.raises_level and value == NO)):
             # In noise a confident "no" can be a "yes" (measured in babble):
             # a no that could hide a more urgent outcome is confirmed.
             needs_confirm = True
@@ -235,6 +254,9 @@ class Dialogue:
 
     def _ask_confirm(self, value: str, original: Listen) -> Turn:
         self.pending = (value, original)
+        # A new prompt with its own count of silences and misunderstandings:
+        # the question's answer was heard, so the person is getting through.
+        self.no_input = self.no_match = 0
         if value == "stop":
             text = self.prompts.say("confirm_stop")
         else:
