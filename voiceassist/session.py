@@ -31,6 +31,7 @@ import numpy as np
 
 from .dialogue.manager import Dialogue, Heard, Listen, Silence, Timeout, Turn
 from .speech.asr import Recogniser, Recognition
+from .speech.audio import active_rms, seconds_of, to_mono16k
 from .speech.endpoint import EndpointSettings, Endpointer, NoInput, SpeechStarted, Utterance
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ class Consultation:
 
     def _read_block(self) -> bytes | None:
         block = self.audio_in.read(timeout=0.5)
-        seconds = len(block) / 2 / 16000 if block else 0.0
+        seconds = seconds_of(block) if block else 0.0
         advance = getattr(self.speaker, "advance", None)
         if advance is not None:
             advance(seconds if block else BLOCK_MS / 1000)
@@ -239,7 +240,7 @@ class Consultation:
             block = self._read_block()
             if block is None:  # no audio (a microphone being reconnected): do not hold up the greeting
                 return
-            heard += len(block) / 2 / 16000
+            heard += seconds_of(block)
             self.endpointer.feed(block)
 
     def listen(self, listen: Listen) -> Heard | Silence | Timeout:
@@ -254,7 +255,7 @@ class Consultation:
             block = self._read_block()
             if block is None:
                 continue
-            self.idle_s += len(block) / 2 / 16000  # time waiting for the person, not speaking
+            self.idle_s += seconds_of(block)  # time waiting for the person, not speaking
             for event in endpointer.feed(block):
                 if isinstance(event, NoInput):
                     self.captions("heard", "(silence)")
@@ -275,8 +276,6 @@ class Consultation:
 
     def _snr_db(self, audio: bytes) -> float:
         """The answer's active speech level above the endpointer's noise floor."""
-        from .speech.audio import active_rms
-
         rms = active_rms(np.frombuffer(audio, np.int16))
         level = 20 * np.log10(max(rms, 1e-3) / 32768.0)
         return float(level - self.endpointer.floor_db)
@@ -297,8 +296,6 @@ class _BargeIn:
         self.next_try = BARGE_IN_MIN_S
 
     def playing(self, samples: np.ndarray, rate: int) -> None:
-        from .speech.audio import to_mono16k
-
         self.reference = to_mono16k(np.asarray(samples), rate).astype(np.float32) * self.c.speaker.gain
         self.pos = 0
         self.speaking, self.audio = False, bytearray()
@@ -320,7 +317,7 @@ class _BargeIn:
                 self.endpointer.reset()
         if self.speaking:
             self.audio += block
-            if len(self.audio) / 32000 >= self.next_try:
+            if seconds_of(self.audio) >= self.next_try:
                 self.next_try += BARGE_IN_EVERY_S
                 return self._try(bytes(self.audio))
         return None

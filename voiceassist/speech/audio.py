@@ -177,6 +177,11 @@ def save_wav(path, samples_int16: np.ndarray, rate: int = SAMPLE_RATE) -> None:
         w.writeframes(x.astype("<i2", copy=False).tobytes())
 
 
+def seconds_of(pcm: bytes, rate: int = SAMPLE_RATE) -> float:
+    """How long 16-bit mono audio lasts."""
+    return len(pcm) / 2 / rate
+
+
 def blocks(samples: np.ndarray, block_ms: int = 30, rate: int = SAMPLE_RATE) -> Iterator[bytes]:
     """Cut int16 samples into `block_ms` blocks of bytes, as a microphone delivers them.
 
