@@ -344,3 +344,38 @@ def test_a_confirmation_has_its_own_count_of_misunderstandings(d, prompts):
     assert not turn.done and turn.listen.kind == "confirm"
     turn = d.handle(Heard("yes"))
     assert d.answers["leg_swelling"] == "no" and not turn.done
+
+
+def test_a_question_that_is_not_a_red_flag_is_skipped_not_the_consultation(d, prompts):
+    """Speech not understood three times on the pain's place (a British voice's
+    "whole leg", measured): the answer is taken as "I don't know" and the
+    consultation goes on, so the questions still to come are asked."""
+    answer_until(d, "pain_location")
+    for _ in range(2):
+        turn = d.handle(Heard("banana"))
+        assert not turn.done
+    turn = d.handle(Heard("banana"))
+    assert not turn.done and turn.ending is None
+    assert turn.say[0] == prompts.say("skipped")
+    assert d.answers["pain_location"] == "unknown"
+    assert turn.listen.question != "pain_location"
+    assert turn.filled[0].answer == "unknown"
+
+
+def test_a_confirmation_not_understood_skips_its_question(d, prompts):
+    turn = _at_a_cause_question(d)
+    question = turn.listen
+    d.handle(Heard("yes", confidence=0.5))  # confirmed: "I heard yes. Is that right?"
+    for _ in range(3):
+        turn = d.handle(Heard("banana"))
+    assert not turn.done and turn.say[0] == prompts.say("skipped")
+    assert all(d.answers[f] == "unknown" for f in question.findings)
+
+
+def test_the_consultation_wide_limit_still_ends_a_hopeless_room(rules, prompts):
+    d = Dialogue(rules, prompts, Settings(max_failures=4))
+    answer_until(d, "pain_location")
+    turn = None
+    for _ in range(4):
+        turn = d.handle(Heard("banana"))
+    assert turn.done and turn.ending == "gave_up"

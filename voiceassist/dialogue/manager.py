@@ -223,7 +223,7 @@ class Dialogue:
             return self._ask_confirm(value, listen)
         return self._accept(value, event.text, c)
 
-    def _accept(self, value: str, heard: str, confidence: float) -> Turn:
+    def _accept(self, value: str, heard: str, confidence: float, say: tuple[str, ...] = ()) -> Turn:
         q, finding = self.question, self.finding
         assert q is not None
         self.pending = None
@@ -248,7 +248,7 @@ class Dialogue:
                     self.via[f] = q.id
             if q.shared and value == YES and q.follow_up:
                 self.followups = list(q.findings)
-        turn = self._advance([])
+        turn = self._advance(list(say))
         turn.filled.insert(0, filled)
         return turn
 
@@ -355,8 +355,10 @@ class Dialogue:
         self.failures += 1
         if self.listen.kind == "offer":
             return self._finish_offer()
-        if count >= getattr(self.settings, f"max_{kind}") or self.failures >= self.settings.max_failures:
+        if self.failures >= self.settings.max_failures:
             return self._give_up()
+        if count >= getattr(self.settings, f"max_{kind}"):
+            return self._skip() if kind == "no_match" and self._skippable() else self._give_up()
         lines = self.prompts.say_list(kind)
         say = [lines[min(count, len(lines)) - 1]]
         help_ = self._help()
@@ -366,6 +368,18 @@ class Dialogue:
         elif count > 1:  # a silence: what can be said, from the second one on
             say += help_[-2:-1]
         return self._reprompt(say)
+
+    def _skippable(self) -> bool:
+        """A question that is not a red flag can be left as "I don't know"."""
+        return not self.question.red_flag and not (self.pending and self.pending[0] == "stop")
+
+    def _skip(self) -> Turn:
+        """The person keeps talking but is not understood: rather than end the
+        consultation, take "I don't know" (triage.md: it counts as no for the
+        level and lowers confidence in the causes) and go on, so the questions
+        still to come are asked."""
+        self.listen = self.pending[1] if self.pending else self.listen
+        return self._accept(UNKNOWN, "", 0.0, (self.prompts.say("skipped"),))
 
     def _give_up(self) -> Turn:
         # A red-flag "yes" waiting for confirmation is kept, never dropped.
