@@ -372,10 +372,23 @@ def test_a_confirmation_not_understood_skips_its_question(d, prompts):
     assert all(d.answers[f] == "unknown" for f in question.findings)
 
 
-def test_the_consultation_wide_limit_still_ends_a_hopeless_room(rules, prompts):
+def test_the_consultation_wide_limit_ends_a_hopeless_room(rules, prompts):
+    """Failures reach the limit and outnumber the answers understood."""
     d = Dialogue(rules, prompts, Settings(max_failures=4))
-    answer_until(d, "pain_location")
-    turn = None
-    for _ in range(4):
-        turn = d.handle(Heard("banana"))
+    d.start()
+    d.handle(Silence())
+    d.handle(Silence())
+    d.handle(Heard("no"))  # one answer understood, two failures
+    assert not d.handle(Silence()).done
+    turn = d.handle(Silence())  # four failures, one answer
     assert turn.done and turn.ending == "gave_up"
+
+
+def test_a_person_mostly_understood_is_not_stopped_by_the_limit(rules, prompts):
+    d = Dialogue(rules, prompts, Settings(max_failures=4))
+    answer_until(d, "pain_location")  # seven answers understood
+    for _ in range(3):
+        d.handle(Heard("banana"))  # skipped
+    d.handle(Silence())
+    turn = d.handle(Silence())  # five failures, eight answers
+    assert not turn.done

@@ -98,7 +98,9 @@ class Settings:
     reliable_snr_db: float = 25.0
     max_no_input: int = 3  # the third silence in a row on one prompt ends safely
     max_no_match: int = 3
-    max_failures: int = 12  # no-inputs and no-matches in the whole consultation: a hopeless room
+    # A hopeless room: this many no-inputs and no-matches in the whole
+    # consultation, and more of them than answers understood.
+    max_failures: int = 12
     offer_repeat: bool = True
     max_repeats: int = 3
 
@@ -355,7 +357,10 @@ class Dialogue:
         self.failures += 1
         if self.listen.kind == "offer":
             return self._finish_offer()
-        if self.failures >= self.settings.max_failures:
+        if self.failures >= self.settings.max_failures and self.failures > len(self.history):
+            # Counted against the answers taken (history), so that a person who
+            # is mostly understood finishes (a British voice reached 12 failures
+            # in 17 answers, clean, measured).
             return self._give_up()
         if count >= getattr(self.settings, f"max_{kind}"):
             return self._skip() if kind == "no_match" and self._skippable() else self._give_up()
