@@ -383,7 +383,6 @@ class Dialogue:
         consultation, take "I don't know" (triage.md: it counts as no for the
         level and lowers confidence in the causes) and go on, so the questions
         still to come are asked."""
-        self.listen = self.pending[1] if self.pending else self.listen
         return self._accept(UNKNOWN, "", 0.0, (self.prompts.say("skipped"),))
 
     def _give_up(self) -> Turn:
