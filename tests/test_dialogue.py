@@ -360,6 +360,9 @@ def test_a_question_that_is_not_a_red_flag_is_skipped_not_the_consultation(d, pr
     assert d.answers["pain_location"] == "unknown"
     assert turn.listen.question != "pain_location"
     assert turn.filled[0].answer == "unknown"
+    while turn.listen.kind != "offer":  # the outcome says that an answer was not understood
+        turn = d.handle(reply(turn))
+    assert prompts.say("unclear") in turn.say and prompts.say("unsure") not in turn.say
 
 
 def test_a_confirmation_not_understood_skips_its_question(d, prompts):

@@ -139,6 +139,7 @@ class Dialogue:
         self.attempts = 0
         self.repeats = 0
         self.outcome: list[str] = []
+        self.skipped: set[str] = set()  # findings taken as unknown because the answer was not understood
         self.done = False
 
     # -- public -----------------------------------------------------------
@@ -225,10 +226,15 @@ class Dialogue:
             return self._ask_confirm(value, listen)
         return self._accept(value, event.text, c)
 
-    def _accept(self, value: str, heard: str, confidence: float, say: tuple[str, ...] = ()) -> Turn:
+    def _accept(self, value: str, heard: str, confidence: float, say: tuple[str, ...] = (),
+                understood: bool = True) -> Turn:
         q, finding = self.question, self.finding
         assert q is not None
         self.pending = None
+        if understood:
+            self.skipped.difference_update((finding,) if finding else q.findings)
+        else:
+            self.skipped.update((finding,) if finding else q.findings)
         if value == UNKNOWN and q.red_flag and finding is None and q.id not in self.again_done:
             # triage.md: an unknown red flag is asked once more in other words.
             self.again_done.add(q.id)
@@ -383,7 +389,7 @@ class Dialogue:
         consultation, take "I don't know" (triage.md: it counts as no for the
         level and lowers confidence in the causes) and go on, so the questions
         still to come are asked."""
-        return self._accept(UNKNOWN, "", 0.0, (self.prompts.say("skipped"),))
+        return self._accept(UNKNOWN, "", 0.0, (self.prompts.say("skipped"),), understood=False)
 
     def _give_up(self) -> Turn:
         # A red-flag "yes" waiting for confirmation is kept, never dropped.
@@ -508,7 +514,7 @@ class Dialogue:
     def _finish(self, say: list[str]) -> Turn:
         a = self.assessment()
         self.announced = a.level if a.emergency else self.announced
-        self.outcome = outcome_sentences(self.rules, self.prompts, a, self.answers, self.via)
+        self.outcome = outcome_sentences(self.rules, self.prompts, a, self.answers, self.via, bool(self.skipped))
         if self.settings.offer_repeat:
             text = self.prompts.say("offer_repeat")
             self.question, self.finding = None, None

@@ -35,7 +35,7 @@ def reasons(prompts: Prompts, cause: CauseResult, answers: Mapping[str, str], vi
     return _join(list(dict.fromkeys(out)))
 
 
-def _cause_lines(prompts: Prompts, a: Assessment, answers, via, emergency: bool) -> list[str]:
+def _cause_lines(prompts: Prompts, a: Assessment, answers, via, emergency: bool, unclear: bool) -> list[str]:
     lines: list[str] = []
     for n, cause in enumerate(a.top):
         name = prompts.text("causes", cause.id)
@@ -48,24 +48,27 @@ def _cause_lines(prompts: Prompts, a: Assessment, answers, via, emergency: bool)
             lines.append(prompts.say("because", reasons=because))
     if not a.top and not emergency:
         lines.append(prompts.say("no_cause"))
-    if a.uncertain:
+    if unclear:
+        lines.append(prompts.say("unclear"))
+    elif a.uncertain:
         lines.append(prompts.say("unsure"))
     return lines
 
 
-def outcome_sentences(rules: Rules, prompts: Prompts, a: Assessment, answers, via) -> list[str]:
+def outcome_sentences(rules: Rules, prompts: Prompts, a: Assessment, answers, via, unclear: bool = False) -> list[str]:
+    """`unclear`: an answer was not understood and taken as "I don't know"."""
     instruction = prompts.text("levels", a.level)
     level_advice = set(rules.level_advice.get(a.level, ()))
     if a.emergency:
         lines = [instruction]
-        lines += _cause_lines(prompts, a, answers, via, emergency=True)
+        lines += _cause_lines(prompts, a, answers, via, emergency=True, unclear=unclear)
         lines.append(prompts.say("while_waiting"))
         lines += [prompts.text("advice", x) for x in a.advice]
         lines.append(prompts.say("not_a_diagnosis"))
         lines.append(instruction)
         return lines
     lines = [prompts.say("outcome_intro")]
-    lines += _cause_lines(prompts, a, answers, via, emergency=False)
+    lines += _cause_lines(prompts, a, answers, via, emergency=False, unclear=unclear)
     own = [x for x in a.advice if x not in level_advice]
     if own:
         lines.append(prompts.say("what_to_do"))
