@@ -70,24 +70,35 @@ def test_every_vignette_spoken(bank_name, noise_name, rules, prompts, cases, rec
     assert not [f for r in results for f in _red_flag_flips(rules, r)]
 
 
+def test_a_british_voice_reaches_every_outcome(rules, prompts, cases, recogniser, tts):
+    """pocketsphinx's US model never understands this voice's "whole leg". The
+    place is then taken as "I don't know" and the consultation goes on; it used
+    to end 6 of 20 consultations early (measured)."""
+    bank = Bank(BANKS / "espeak_gb_f")
+    results = [replay(rules, prompts, c, bank, recogniser, tts, seed=n) for n, c in enumerate(cases)]
+    assert [r.case.id for r in results if not r.passed] == []
+    assert [r.case.id for r in results if r.ending != "completed"] == []
+    skipped = [r for r in results if any(t["answer"] == "unknown" and t["heard"] == "" for t in r.turns)]
+    assert skipped and all(prompts.say("unclear") in r.spoken for r in skipped)
+
+
 def _red_flag_flips(rules, result):
     red = {q.id for q in rules.questions if q.red_flag}
     return [t for t in result.turns
             if t["question"] in red and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1]
 
 
-@pytest.mark.parametrize("bank_name, at_least", [("piper_joe", 13), ("espeak_us", 17)])
+@pytest.mark.parametrize("bank_name, at_least", [("piper_joe", 18), ("espeak_us", 19)])
 def test_in_babble_at_10_db_it_stays_safe(bank_name, at_least, rules, prompts, cases, recogniser, tts):
     """Other people talking (a committed recording) at 10 dB SNR: the hardest
-    noise for a recogniser, since it is speech too. Measured 15-16/20 (neural
-    voice) and 19-20/20 (espeak) exact outcomes, depending on where the noise
-    falls on each answer; the misses are a "no" heard as "yes" to a question
-    about causes, or an answer lost in the babble.
+    noise for a recogniser, since it is speech too. Measured 19/20 (neural
+    voice) and 20/20 (espeak) exact outcomes. Before answers with a near-miss of
+    another meaning were confirmed in noise, 15/20 and 19/20: babble masks the
+    "n't" of "i haven't", heard as "i have" at confidence 1.0.
     Whatever is misheard, no red-flag answer flips polarity without a
     confirmation (a barge-in by the babble included), and consultations end at
     the expected level or a more urgent one, or in the safe ending that tells
-    the person what to do. One case in 20 was once seen one level less urgent
-    (urgent -> doctor): a yes and then its confirmation both misheard."""
+    the person what to do."""
     bank = Bank(BANKS / bank_name)
     noise = audio.load_wav(NOISE / "babble.wav")
     results = [replay(rules, prompts, c, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
