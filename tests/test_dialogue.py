@@ -395,3 +395,28 @@ def test_a_person_mostly_understood_is_not_stopped_by_the_limit(rules, prompts):
     d.handle(Silence())
     turn = d.handle(Silence())  # five failures, eight answers
     assert not turn.done
+
+
+def test_in_a_quiet_room_two_unclear_answers_that_sound_alike_are_asked_about(d, prompts):
+    """A strong accent gets a low confidence on every phrase (a Caribbean voice's
+    "yes", "yeah" and "yep" were all rejected, measured). The second unclear
+    answer in a row that sounds like the same answer is checked with the person
+    instead of being rejected again."""
+    turn = _at_a_cause_question(d)
+    turn = d.handle(Heard("", 0.05, snr_db=40.0, alternatives=("yes",)))
+    assert turn.say[0] == prompts.say_list("no_match")[0]
+    turn = d.handle(Heard("yeah", 0.2, snr_db=40.0))
+    assert turn.listen.kind == "confirm" and turn.listen.confirming == "yes"
+
+
+@pytest.mark.parametrize("second", [
+    Heard("", 0.05, snr_db=40.0, alternatives=("no",)),  # sounds like something else
+    Heard("", 0.05, snr_db=40.0, alternatives=("repeat",)),  # a command
+    Heard("yeah", 0.2, snr_db=10.0),  # in noise babble can sound like the same answer twice
+])
+def test_unclear_answers_that_do_not_agree_stay_unclear(d, prompts, second):
+    _at_a_cause_question(d)
+    d.handle(Heard("", 0.05, snr_db=40.0, alternatives=("yes",)))
+    turn = d.handle(second)
+    assert turn.listen.kind != "confirm"
+    assert turn.say[0] == prompts.say_list("no_match")[1]

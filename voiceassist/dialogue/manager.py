@@ -140,6 +140,7 @@ class Dialogue:
         self.repeats = 0
         self.outcome: list[str] = []
         self.skipped: set[str] = set()  # findings taken as unknown because the answer was not understood
+        self.guess: tuple[Listen, answer_text.Parsed] | None = None  # the last unclear answer's likely meaning
         self.done = False
 
     # -- public -----------------------------------------------------------
@@ -159,10 +160,9 @@ class Dialogue:
         assert listen is not None
         vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.findings else None)
         parsed = answer_text.parse(event.text, vocab)
-        if parsed is None:
-            return self._failed("no_match")
-        if event.confidence < self.settings.reject_below and not self._keeps(parsed):
-            return self._failed("no_match")
+        last_guess, self.guess = self.guess, None
+        if parsed is None or (event.confidence < self.settings.reject_below and not self._keeps(parsed)):
+            return self._not_understood(event, parsed, vocab, last_guess)
         if parsed.kind == "command":
             if parsed.value == "stop" and listen.kind != "offer" and self._unsure(event):
                 # Stopping loses the whole consultation: in noise or when
@@ -187,6 +187,23 @@ class Dialogue:
     def _keeps(self, parsed: answer_text.Parsed) -> bool:
         """A "yes" to a red flag is never dropped, however unsure the recogniser."""
         return bool(self.listen and self.listen.red_flag and parsed == answer_text.Parsed("answer", YES))
+
+    def _not_understood(self, event: Heard, parsed, vocab: dict, last_guess) -> Turn:
+        """Not understood.  In a quiet room, a second unclear answer in a row
+        that sounds like the same answer as the first is asked about ("I heard
+        yes. Is that right?") instead of being rejected again: a strong accent
+        gets a low confidence on every phrase (measured: a Caribbean English
+        voice's "yes", "yeah" and "yep" all rejected).  Not in noise, where
+        babble can sound like the same answer twice."""
+        guess = parsed
+        if guess is None and event.alternatives:  # the recogniser's rejected candidate
+            guess = answer_text.parse(event.alternatives[0], vocab)
+        if (guess is not None and guess.kind != "command" and not self._noisy(event)
+                and self.listen.kind in ("yes_no", "choice")):
+            if last_guess == (self.listen, guess):
+                return self._ask_confirm(guess.value, self.listen)
+            self.guess = (self.listen, guess)
+        return self._failed("no_match")
 
     def _noisy(self, event: Heard) -> bool:
         return event.snr_db is not None and event.snr_db < self.settings.reliable_snr_db
