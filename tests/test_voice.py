@@ -71,15 +71,17 @@ def test_every_vignette_spoken(bank_name, noise_name, rules, prompts, cases, rec
 
 
 def test_a_british_voice_reaches_every_outcome(rules, prompts, cases, recogniser, tts):
-    """pocketsphinx's US model never understands this voice's "whole leg". The
-    place is then taken as "I don't know" and the consultation goes on; it used
-    to end 6 of 20 consultations early (measured)."""
+    """pocketsphinx's US model never understands this voice's "whole leg" with
+    confidence. Three misses on the place used to end 6 of 20 consultations
+    early (measured); now two unclear answers that sound alike are checked with
+    the person, and a question still not understood is taken as "I don't know"
+    (said in the outcome) while the consultation goes on."""
     bank = Bank(BANKS / "espeak_gb_f")
     results = [replay(rules, prompts, c, bank, recogniser, tts, seed=n) for n, c in enumerate(cases)]
     assert [r.case.id for r in results if not r.passed] == []
     assert [r.case.id for r in results if r.ending != "completed"] == []
     skipped = [r for r in results if any(t["answer"] == "unknown" and t["heard"] == "" for t in r.turns)]
-    assert skipped and all(prompts.say("unclear") in r.spoken for r in skipped)
+    assert all(prompts.say("unclear") in r.spoken for r in skipped)
 
 
 def _red_flag_flips(rules, result):
