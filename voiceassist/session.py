@@ -267,12 +267,16 @@ class Consultation:
 
     def _recognise(self, audio: bytes, listen: Listen) -> Heard:
         result: Recognition = self.recogniser.recognise(audio, listen.grammar, self.endpointer.background())
-        snr = self._snr_db(audio)
         if result.text:
             self.captions("heard", f"{result.text} ({result.confidence:.2f})")
         else:
             self.captions("heard", "(not understood)")
-        return Heard(result.text, result.confidence, snr, tuple(result.alternatives))
+        return self._heard(result, audio)
+
+    def _heard(self, result: Recognition, audio: bytes) -> Heard:
+        """What the dialogue gets: the answer with its SNR (in noise a confident
+        answer is still confirmed) and the recogniser's near-misses."""
+        return Heard(result.text, result.confidence, self._snr_db(audio), tuple(result.alternatives))
 
     def _snr_db(self, audio: bytes) -> float:
         """The answer's active speech level above the endpointer's noise floor."""
@@ -357,7 +361,7 @@ class _BargeIn:
         if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
             self.c._answer_end = time.monotonic()
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
-            # With its SNR, so that in noise a barge-in is confirmed like any answer
-            # (babble during a question was taken as a confident "yep").
-            return Heard(result.text, result.confidence, self.c._snr_db(clean), tuple(result.alternatives))
+            # Like any answer, with its SNR: babble during a question was taken
+            # as a confident "yep", and in noise it must be confirmed.
+            return self.c._heard(result, clean)
         return None
