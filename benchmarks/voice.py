@@ -3,6 +3,7 @@
     python benchmarks/voice.py accuracy [--banks piper_joe,espeak_us] [--engine pocketsphinx]
     python benchmarks/voice.py latency
     python benchmarks/voice.py startup
+    python benchmarks/voice.py unanswered [--voices en-us,en-gb,...]
 
 accuracy: every public vignette is replayed through the real recogniser from
 each bank, clean and with babble and fan noise mixed in at 20, 10 and 6 dB
@@ -20,6 +21,13 @@ first sample of the next sentence ready to play: median and 95th percentile.
 startup: a new process, from start to the first question's audio ready
 (including the 0.5 s the consultation listens to the room first), and its
 peak memory.
+unanswered: speech that is not an answer ("I feel sick", "thank you"), the
+other side of accuracy: every sentence, spoken by several espeak-ng voices,
+goes through the microphone path (endpointer, recogniser) with the yes/no
+grammar and with the pain-location grammar. It prints how often it was taken
+as something the grammar holds: at all (not rejected), without a
+confirmation, and as an answer rather than a command. Lowering the
+recogniser's confidence bar helps accented answers and raises these figures.
 """
 
 from __future__ import annotations
@@ -107,6 +115,78 @@ def latency(args) -> None:
           f"median {statistics.median(values) * 1000:.0f} ms, 95th percentile {p95 * 1000:.0f} ms")
 
 
+# Said to the assistant, but not answers: small talk, other complaints, a
+# question back.  Short ones matter most: they are the ones forced onto a phrase.
+NOT_ANSWERS = [
+    "banana sandwich please", "the weather is nice", "what time is it", "my name is john", "i feel sick",
+    "thank you", "okay", "hello there", "i think so", "where am i", "my back hurts", "call the nurse",
+    "it started last week", "i took some paracetamol", "can you help me", "i am cold", "what was that",
+    "turn it off", "my foot", "good morning",
+]
+
+
+def unanswered(args) -> None:
+    from voiceassist.bank import SpokenInput
+    from voiceassist.dialogue import answers as answer_text
+    from voiceassist.settings import Settings
+    from voiceassist.speech import audio
+    from voiceassist.speech.endpoint import Endpointer, Utterance
+    from voiceassist.speech.tts import Synthesiser
+
+    rules, prompts, parts = _parts(args.engine)
+    settings = Settings()
+    grammars = {
+        "yes/no": answer_text.vocabulary(prompts, "yes_no"),
+        "pain location": answer_text.vocabulary(prompts, "choice", "pain_location"),
+    }
+    total = {"heard": 0, "taken": 0, "unconfirmed": 0, "as_answer": 0, "n": 0}
+    for voice in args.voices.split(","):
+        tts = Synthesiser(voice=voice, rate_wpm=160, disk_cache=False)
+        counts = dict.fromkeys(total, 0)
+        examples = []
+        for sentence in NOT_ANSWERS:
+            samples, rate = tts.synthesise(sentence)
+            speech = audio.to_mono16k(samples, rate)
+            for name, vocab in grammars.items():
+                endpointer = Endpointer(parts.endpoint)
+                utterance = _endpointed(SpokenInput(), endpointer, speech, Utterance)
+                counts["n"] += 1
+                if utterance is None:
+                    continue
+                counts["heard"] += 1
+                r = parts.recogniser.recognise(utterance.audio, list(vocab), endpointer.background())
+                parsed = answer_text.parse(r.text, vocab) if r.text else None
+                if parsed is None or r.confidence < settings.reject_below:
+                    continue
+                counts["taken"] += 1
+                counts["unconfirmed"] += r.confidence >= settings.confirm_below
+                counts["as_answer"] += parsed.kind != "command"
+                examples.append(f"{sentence!r} -> {r.text!r} {r.confidence:.2f}")
+        for k in total:
+            total[k] += counts[k]
+        print(f"{parts.recogniser.name:<13} {voice:<10} {counts['n']} tries: taken {counts['taken']}"
+              f" (as an answer {counts['as_answer']}), without confirmation {counts['unconfirmed']}", flush=True)
+        for line in examples:
+            print(f"    {line}")
+    n = total["n"]
+    print(f"{parts.recogniser.name:<13} {'all':<10} {n} tries: taken {total['taken']} ({total['taken'] / n:.1%}),"
+          f" as an answer {total['as_answer']} ({total['as_answer'] / n:.1%}),"
+          f" without confirmation {total['unconfirmed']} ({total['unconfirmed'] / n:.1%})")
+
+
+def _endpointed(mic, endpointer, speech, utterance_type):
+    """The utterance the endpointer cuts from `speech`, after 1.5 s of room."""
+    for _ in range(50):
+        endpointer.feed(mic.read())
+    endpointer.reset()
+    mic.speak(speech)
+    for _ in range(1000):
+        for event in endpointer.feed(mic.read()):
+            if isinstance(event, utterance_type):
+                return event
+    return None
+
+
 STARTUP = r'''
 import resource, sys, time
 t0 = time.monotonic()
@@ -146,13 +226,14 @@ def startup(args) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["accuracy", "latency", "startup"])
+    p.add_argument("what", choices=["accuracy", "latency", "startup", "unanswered"])
     p.add_argument("--engine", default="pocketsphinx")
     p.add_argument("--banks", default="piper_joe,espeak_us,espeak_gb_f,espeak_us_m,espeak_029")
     p.add_argument("--conditions", help="comma-separated: clean, fan, babble")
+    p.add_argument("--voices", default="en-us,en-gb,en-us+f2,en-029,en-us+m3", help="espeak-ng voices (unanswered)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args()
-    {"accuracy": accuracy, "latency": latency, "startup": startup}[args.what](args)
+    {"accuracy": accuracy, "latency": latency, "startup": startup, "unanswered": unanswered}[args.what](args)
     print(f"# peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
           file=sys.stderr)
 
