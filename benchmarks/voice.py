@@ -25,8 +25,8 @@ unanswered: speech that is not an answer ("I feel sick", "thank you"), the
 other side of accuracy: every sentence, spoken by several espeak-ng voices,
 goes through the microphone path (endpointer, recogniser) with the yes/no
 grammar and with the pain-location grammar. It prints how often it was taken
-as something the grammar holds: at all (not rejected), without a
-confirmation, and as an answer rather than a command. Lowering the
+as something the grammar holds: at all (not rejected), at or above the
+confirmation bar, and as an answer rather than a command. Lowering the
 recogniser's confidence bar helps accented answers and raises these figures.
 """
 
@@ -126,65 +126,64 @@ NOT_ANSWERS = [
 
 
 def unanswered(args) -> None:
-    from voiceassist.bank import SpokenInput
     from voiceassist.dialogue import answers as answer_text
     from voiceassist.settings import Settings
     from voiceassist.speech import audio
-    from voiceassist.speech.endpoint import Endpointer, Utterance
     from voiceassist.speech.tts import Synthesiser
 
     rules, prompts, parts = _parts(args.engine)
     settings = Settings()
-    grammars = {
-        "yes/no": answer_text.vocabulary(prompts, "yes_no"),
-        "pain location": answer_text.vocabulary(prompts, "choice", "pain_location"),
-    }
-    total = {"heard": 0, "taken": 0, "unconfirmed": 0, "as_answer": 0, "n": 0}
+    grammars = [answer_text.vocabulary(prompts, "yes_no"), answer_text.vocabulary(prompts, "choice", "pain_location")]
+    total = {"n": 0, "taken": 0, "as_answer": 0, "confident": 0}
     for voice in args.voices.split(","):
         tts = Synthesiser(voice=voice, rate_wpm=160, disk_cache=False)
         counts = dict.fromkeys(total, 0)
         examples = []
         for sentence in NOT_ANSWERS:
             samples, rate = tts.synthesise(sentence)
-            speech = audio.to_mono16k(samples, rate)
-            for name, vocab in grammars.items():
-                endpointer = Endpointer(parts.endpoint)
-                utterance = _endpointed(SpokenInput(), endpointer, speech, Utterance)
+            # Cut once: the same audio is then heard with each grammar.
+            utterance, background = _endpointed(parts.endpoint, audio.to_mono16k(samples, rate))
+            for vocab in grammars:
                 counts["n"] += 1
                 if utterance is None:
                     continue
-                counts["heard"] += 1
-                r = parts.recogniser.recognise(utterance.audio, list(vocab), endpointer.background())
+                r = parts.recogniser.recognise(utterance, list(vocab), background)
                 parsed = answer_text.parse(r.text, vocab) if r.text else None
                 if parsed is None or r.confidence < settings.reject_below:
                     continue
                 counts["taken"] += 1
-                counts["unconfirmed"] += r.confidence >= settings.confirm_below
+                counts["confident"] += r.confidence >= settings.confirm_below
                 counts["as_answer"] += parsed.kind != "command"
                 examples.append(f"{sentence!r} -> {r.text!r} {r.confidence:.2f}")
         for k in total:
             total[k] += counts[k]
         print(f"{parts.recogniser.name:<13} {voice:<10} {counts['n']} tries: taken {counts['taken']}"
-              f" (as an answer {counts['as_answer']}), without confirmation {counts['unconfirmed']}", flush=True)
+              f" (as an answer {counts['as_answer']}), at or above the confirmation bar {counts['confident']}",
+              flush=True)
         for line in examples:
             print(f"    {line}")
     n = total["n"]
     print(f"{parts.recogniser.name:<13} {'all':<10} {n} tries: taken {total['taken']} ({total['taken'] / n:.1%}),"
           f" as an answer {total['as_answer']} ({total['as_answer'] / n:.1%}),"
-          f" without confirmation {total['unconfirmed']} ({total['unconfirmed'] / n:.1%})")
+          f" at or above the confirmation bar {total['confident']} ({total['confident'] / n:.1%})")
 
 
-def _endpointed(mic, endpointer, speech, utterance_type):
-    """The utterance the endpointer cuts from `speech`, after 1.5 s of room."""
+def _endpointed(endpoint_settings, speech):
+    """(utterance audio or None, room background): what the endpointer cuts
+    from `speech` said into a quiet microphone, after 1.5 s of room."""
+    from voiceassist.bank import SpokenInput
+    from voiceassist.speech.endpoint import Endpointer, Utterance
+
+    mic, endpointer = SpokenInput(), Endpointer(endpoint_settings)
     for _ in range(50):
         endpointer.feed(mic.read())
     endpointer.reset()
     mic.speak(speech)
     for _ in range(1000):
         for event in endpointer.feed(mic.read()):
-            if isinstance(event, utterance_type):
-                return event
-    return None
+            if isinstance(event, Utterance):
+                return event.audio, endpointer.background()
+    return None, endpointer.background()
 
 
 STARTUP = r'''
