@@ -3,7 +3,7 @@
     python benchmarks/voice.py accuracy [--banks piper_joe,espeak_us] [--engine pocketsphinx]
     python benchmarks/voice.py latency
     python benchmarks/voice.py startup
-    python benchmarks/voice.py unanswered [--voices en-us,en-gb,...]
+    python benchmarks/voice.py unanswered [--banks piper_joe,espeak_us]
 
 accuracy: every public vignette is replayed through the real recogniser from
 each bank, clean and with babble and fan noise mixed in at 20, 10 and 6 dB
@@ -22,7 +22,8 @@ startup: a new process, from start to the first question's audio ready
 (including the 0.5 s the consultation listens to the room first), and its
 peak memory.
 unanswered: speech that is not an answer ("I feel sick", "thank you"), the
-other side of accuracy: every sentence, spoken by several espeak-ng voices,
+other side of accuracy: every sentence, spoken by each bank's voice (made as
+scripts/make_fixtures.py makes the banks, so the figures repeat exactly),
 goes through the microphone path (endpointer, recogniser) with the yes/no
 grammar and with the pain-location grammar. It prints how often it was taken
 as something the grammar holds: at all (not rejected), at or above the
@@ -129,20 +130,22 @@ def unanswered(args) -> None:
     from voiceassist.dialogue import answers as answer_text
     from voiceassist.settings import Settings
     from voiceassist.speech import audio
-    from voiceassist.speech.tts import Synthesiser
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_fixtures  # the patients' voices, as the banks were made
 
     rules, prompts, parts = _parts(args.engine)
     settings = Settings()
     grammars = [answer_text.vocabulary(prompts, "yes_no"), answer_text.vocabulary(prompts, "choice", "pain_location")]
     total = {"n": 0, "taken": 0, "as_answer": 0, "confident": 0}
-    for voice in args.voices.split(","):
-        tts = Synthesiser(voice=voice, rate_wpm=160, disk_cache=False)
+    for voice in args.banks.split(","):
+        synthesise = make_fixtures.synthesiser(make_fixtures.VOICES[voice])
         counts = dict.fromkeys(total, 0)
         examples = []
         for sentence in NOT_ANSWERS:
-            samples, rate = tts.synthesise(sentence)
+            speech = audio.to_mono16k(make_fixtures.prepare(*synthesise(sentence)), make_fixtures.RATE)
             # Cut once: the same audio is then heard with each grammar.
-            utterance, background = _endpointed(parts.endpoint, audio.to_mono16k(samples, rate))
+            utterance, background = _endpointed(parts.endpoint, speech)
             for vocab in grammars:
                 counts["n"] += 1
                 if utterance is None:
@@ -157,13 +160,13 @@ def unanswered(args) -> None:
                 examples.append(f"{sentence!r} -> {r.text!r} {r.confidence:.2f}")
         for k in total:
             total[k] += counts[k]
-        print(f"{parts.recogniser.name:<13} {voice:<10} {counts['n']} tries: taken {counts['taken']}"
+        print(f"{parts.recogniser.name:<13} {voice:<12} {counts['n']} tries: taken {counts['taken']}"
               f" (as an answer {counts['as_answer']}), at or above the confirmation bar {counts['confident']}",
               flush=True)
         for line in examples:
             print(f"    {line}")
     n = total["n"]
-    print(f"{parts.recogniser.name:<13} {'all':<10} {n} tries: taken {total['taken']} ({total['taken'] / n:.1%}),"
+    print(f"{parts.recogniser.name:<13} {'all':<12} {n} tries: taken {total['taken']} ({total['taken'] / n:.1%}),"
           f" as an answer {total['as_answer']} ({total['as_answer'] / n:.1%}),"
           f" at or above the confirmation bar {total['confident']} ({total['confident'] / n:.1%})")
 
@@ -229,7 +232,6 @@ def main() -> None:
     p.add_argument("--engine", default="pocketsphinx")
     p.add_argument("--banks", default="piper_joe,espeak_us,espeak_gb_f,espeak_us_m,espeak_029")
     p.add_argument("--conditions", help="comma-separated: clean, fan, babble")
-    p.add_argument("--voices", default="en-us,en-gb,en-us+f2,en-029,en-us+m3", help="espeak-ng voices (unanswered)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args()
     {"accuracy": accuracy, "latency": latency, "startup": startup, "unanswered": unanswered}[args.what](args)
