@@ -127,6 +127,7 @@ NOT_ANSWERS = [
 
 
 def unanswered(args) -> None:
+    from voiceassist.bank import heard_by_endpointer
     from voiceassist.dialogue import answers as answer_text
     from voiceassist.settings import Settings
     from voiceassist.speech import audio
@@ -145,7 +146,7 @@ def unanswered(args) -> None:
         for sentence in NOT_ANSWERS:
             speech = audio.to_mono16k(make_fixtures.prepare(*synthesise(sentence)), make_fixtures.RATE)
             # Cut once: the same audio is then heard with each grammar.
-            utterance, background = _endpointed(parts.endpoint, speech)
+            utterance, background = heard_by_endpointer(speech, parts.endpoint)
             for vocab in grammars:
                 counts["n"] += 1
                 if utterance is None:
@@ -169,24 +170,6 @@ def unanswered(args) -> None:
     print(f"{parts.recogniser.name:<13} {'all':<12} {n} tries: taken {total['taken']} ({total['taken'] / n:.1%}),"
           f" as an answer {total['as_answer']} ({total['as_answer'] / n:.1%}),"
           f" at or above the confirmation bar {total['confident']} ({total['confident'] / n:.1%})")
-
-
-def _endpointed(endpoint_settings, speech):
-    """(utterance audio or None, room background): what the endpointer cuts
-    from `speech` said into a quiet microphone, after 1.5 s of room."""
-    from voiceassist.bank import SpokenInput
-    from voiceassist.speech.endpoint import Endpointer, Utterance
-
-    mic, endpointer = SpokenInput(), Endpointer(endpoint_settings)
-    for _ in range(50):
-        endpointer.feed(mic.read())
-    endpointer.reset()
-    mic.speak(speech)
-    for _ in range(1000):
-        for event in endpointer.feed(mic.read()):
-            if isinstance(event, Utterance):
-                return event.audio, endpointer.background()
-    return None, endpointer.background()
 
 
 STARTUP = r'''

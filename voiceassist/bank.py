@@ -123,6 +123,26 @@ class SpokenInput:
         return bool(self.pending)
 
 
+def heard_by_endpointer(speech: np.ndarray, endpoint_settings=None, room_s: float = 1.5,
+                        **microphone) -> tuple[bytes | None, bytes]:
+    """(utterance audio or None, room background): `speech` said into the
+    virtual microphone after `room_s` of room, cut by the endpointer: the
+    audio a live session hands the recogniser.  `microphone` goes to
+    SpokenInput (speech_rms, noise, snr_db, seed)."""
+    from .speech.endpoint import Endpointer, Utterance
+
+    mic, endpointer = SpokenInput(**microphone), Endpointer(endpoint_settings)
+    for _ in range(round(room_s * SAMPLE_RATE / BLOCK)):
+        endpointer.feed(mic.read())
+    endpointer.reset()
+    mic.speak(speech)
+    for _ in range(1000):  # 30 s: far longer than any answer
+        for event in endpointer.feed(mic.read()):
+            if isinstance(event, Utterance):
+                return event.audio, endpointer.background()
+    return None, endpointer.background()
+
+
 class SampleClockSpeaker(SoftwareGain):
     """The replay's loudspeaker when nothing is written (no --speak-to): what
     the assistant says takes its real duration, counted in samples read, so

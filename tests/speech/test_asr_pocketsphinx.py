@@ -103,20 +103,25 @@ def test_no_is_not_go(rec, speak, grammars, voice):
 
 @pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-us+f2"])
 def test_out_of_grammar_speech_is_rejected_or_unsure(rec, speak, grammars, voice):
-    """Measured: none of these 4 sentences x 2 grammars reaches 0.5 for en-us;
-    1 of 8 for en-gb and en-us+f2 ("my name is john" / "what time is it" -> "my thigh")."""
+    """Through the endpointer, as a microphone's audio goes.  Measured: none
+    of these 4 sentences x 2 grammars reaches 0.5 for any of the 3 voices.
+    (Padded with digital silence instead, en-us's "what time is it" reached
+    0.65 as "not really" and 0.87 as "my thigh": that audio is not what a
+    live session hears.)"""
+    from voiceassist.bank import heard_by_endpointer
+
     sure = []
-    for keys in grammars.values():
-        for sentence in OUT_OF_GRAMMAR:
-            r = rec.recognise(padded(speak(sentence, voice)), list(keys))
+    for sentence in OUT_OF_GRAMMAR:
+        utterance, background = heard_by_endpointer(speak(sentence, voice))
+        assert utterance is not None, sentence
+        for keys in grammars.values():
+            r = rec.recognise(utterance, list(keys), background)
             assert r.text == "" or r.text in keys
             if r.text and r.confidence >= 0.5:
                 sure.append((sentence, r.text, r.confidence))
+            if sentence in OUT_OF_GRAMMAR[:2]:  # the two sentences of the brief: always low or ""
+                assert r.text == "" or r.confidence < 0.5, (sentence, r)
     assert len(sure) <= 1, sure
-    for keys in grammars.values():  # the two sentences of the brief: always low or ""
-        for sentence in OUT_OF_GRAMMAR[:2]:
-            r = rec.recognise(padded(speak(sentence, voice)), list(keys))
-            assert r.text == "" or r.confidence < 0.5, (sentence, r)
 
 
 @pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-us+f3"])
@@ -142,6 +147,41 @@ def test_endpointer_then_recogniser_in_noise(rec, speak, grammars):
     assert len(utts) == 1
     r = rec.recognise(utts[0].audio, list(grammars["pain_location"]))
     assert r.text == "my calf" and r.confidence >= 0.5, r
+
+
+def test_one_word_answers_are_not_held_to_a_higher_bar(rec):
+    """"yes", "nope", "calf", "thigh": the one-word answers and places of the 5
+    fixture voices, through the endpointer.  Measured: 50 of 65 understood at
+    the dialogue's bar (0.35), none taken as another answer; 31 when the
+    phone loop kept its whole language score, which held short answers to a
+    higher bar than long ones (the Caribbean voice's "yes", "yeah" and "yep"
+    were all rejected; now 0.76, 0.35, 0.59)."""
+    import json
+
+    from voiceassist.bank import STEM_MEANING, Bank, heard_by_endpointer
+    from voiceassist.dialogue import answers
+    from voiceassist.triage.rules import load
+
+    _, prompts_obj = load()
+    vocab = {"answers": answers.vocabulary(prompts_obj, "yes_no"),
+             "pain_location": answers.vocabulary(prompts_obj, "choice", "pain_location")}
+    understood, misread, total = 0, [], 0
+    for folder in sorted(BANK.parent.iterdir()):
+        bank = Bank(folder)
+        for name, phrase in json.loads((folder / "phrases.json").read_text())["files"].items():
+            if phrase["kind"] not in vocab or " " in phrase["text"]:
+                continue
+            utterance, background = heard_by_endpointer(load_wav(folder / name), speech_rms=bank.speech_rms)
+            r = rec.recognise(utterance, list(vocab[phrase["kind"]]), background)
+            heard = answers.parse(r.text, vocab[phrase["kind"]]) if r.text and r.confidence >= 0.35 else None
+            total += 1
+            if heard is not None and heard.value == STEM_MEANING.get(phrase["id"], phrase["id"]):
+                understood += 1
+            elif heard is not None and heard.kind != "command":
+                misread.append((folder.name, phrase["text"], r.text, r.confidence))
+    assert total == 65
+    assert understood >= 44, understood
+    assert misread == []
 
 
 def test_result_shape_silence_and_cache(rec, grammars):
