@@ -365,14 +365,51 @@ def test_a_question_that_is_not_a_red_flag_is_skipped_not_the_consultation(d, pr
     assert prompts.say("unclear") in turn.say and prompts.say("unsure") not in turn.say
 
 
-def test_a_confirmation_not_understood_skips_its_question(d, prompts):
+def test_a_confirmation_not_understood_goes_back_to_its_question_once(d, prompts):
+    """A confirmation the person answers but is not understood on (a strong
+    accent's short "yes" in fan noise, measured) goes back to its question
+    once; the second time round the question is skipped as before."""
     turn = _at_a_cause_question(d)
     question = turn.listen
     d.handle(Heard("yes", confidence=0.5))  # confirmed: "I heard yes. Is that right?"
     for _ in range(3):
         turn = d.handle(Heard("banana"))
+    assert not turn.done and turn.say[0] == prompts.say("try_again")
+    assert turn.listen == question and turn.say[-1] == question.prompt
+    assert not any(f in d.answers for f in question.findings)
+    d.handle(Heard("yes", confidence=0.5))
+    for _ in range(3):
+        turn = d.handle(Heard("banana"))
     assert not turn.done and turn.say[0] == prompts.say("skipped")
     assert all(d.answers[f] == "unknown" for f in question.findings)
+
+
+def test_a_red_flag_confirmation_not_understood_asks_the_question_again(d, prompts):
+    """A red flag cannot be skipped: its confirmation not understood three
+    times used to end the consultation.  It goes back to the question once;
+    the consultation ends safely only if that fails too."""
+    answer_until(d, "clot_signs")
+    d.handle(Heard("no", confidence=0.6))
+    for _ in range(3):
+        turn = d.handle(Heard("banana"))
+    assert not turn.done and turn.say[0] == prompts.say("try_again")
+    assert turn.listen.question == "clot_signs" and turn.listen.kind == "yes_no"
+    d.handle(Heard("no", confidence=0.6))
+    for _ in range(3):
+        turn = d.handle(Heard("banana"))
+    assert turn.done and turn.ending == "gave_up"
+    assert prompts.say("safety_net") in turn.say
+
+
+def test_a_red_flag_yes_not_confirmed_is_not_asked_again(d, prompts):
+    """A red flag's "yes" is kept and the consultation ends with the
+    emergency instruction: going back to the question would only delay it."""
+    answer_until(d, "clot_signs")
+    d.handle(Heard("yes", confidence=0.5))
+    for _ in range(3):
+        turn = d.handle(Heard("banana"))
+    assert turn.done and turn.instruction
+    assert d.answers["leg_swelling"] == "yes"
 
 
 def test_the_consultation_wide_limit_ends_a_hopeless_room(rules, prompts):

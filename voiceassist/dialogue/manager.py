@@ -135,6 +135,7 @@ class Dialogue:
         self.question: Question | None = None
         self.finding: str | None = None  # set when the prompt follows up one finding
         self.pending: tuple[str, Listen] | None = None  # (answer, original prompt) to confirm
+        self.confirm_retried: set[tuple[str, tuple[str, ...]]] = set()  # questions asked again after a failed confirmation
         self.no_input = self.no_match = self.failures = 0
         self.attempts = 0
         self.repeats = 0
@@ -386,6 +387,8 @@ class Dialogue:
             # in 17 answers, clean, measured).
             return self._give_up()
         if count >= getattr(self.settings, f"max_{kind}"):
+            if kind == "no_match" and self._confirmation_can_be_retried():
+                return self._retry_after_confirmation()
             return self._skip() if kind == "no_match" and self._skippable() else self._give_up()
         lines = self.prompts.say_list(kind)
         say = [lines[min(count, len(lines)) - 1]]
@@ -396,6 +399,28 @@ class Dialogue:
         elif count > 1:  # a silence: what can be said, from the second one on
             say += help_[-2:-1]
         return self._reprompt(say)
+
+    def _confirmation_can_be_retried(self) -> bool:
+        """A confirmation the person keeps answering but is not understood on
+        (a strong accent's short "yes" in fan noise, measured) goes back to its
+        question, once, instead of ending or skipping: the question's own
+        answers are often longer and better heard.  Not for "stop", and not
+        for a red flag's "yes", which is kept as it is when the consultation
+        ends (the emergency instruction is not delayed)."""
+        if self.listen.kind != "confirm" or not self.pending:
+            return False
+        value, original = self.pending
+        if value == "stop" or (original.red_flag and value == YES):
+            return False
+        return (original.question, original.findings) not in self.confirm_retried
+
+    def _retry_after_confirmation(self) -> Turn:
+        _, original = self.pending
+        self.confirm_retried.add((original.question, original.findings))
+        self.pending = None
+        self.listen = original
+        self.no_input = self.no_match = 0
+        return self._reprompt([self.prompts.say("try_again")])
 
     def _skippable(self) -> bool:
         """A question that is not a red flag can be left as "I don't know"."""
