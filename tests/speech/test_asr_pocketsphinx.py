@@ -256,7 +256,7 @@ NOISE = Path(__file__).resolve().parents[1] / "fixtures" / "noise"
 def _answers_in_noise(rec, prompts_obj, noise_name, with_background):
     """Every answer recording of the espeak_us bank, in noise at 10 dB SNR,
     through the endpointer after 3 s of the room: (right, wrong, of)."""
-    from voiceassist.bank import Bank, SpokenInput
+    from voiceassist.bank import Bank, heard_by_endpointer
     from voiceassist.dialogue import answers
 
     bank = Bank(BANK)
@@ -268,14 +268,10 @@ def _answers_in_noise(rec, prompts_obj, noise_name, with_background):
             continue
         vocab = answers.vocabulary(prompts_obj, "choice" if meaning in places else "yes_no", "pain_location")
         for i, clip in enumerate(clips):
-            mic = SpokenInput(bank.speech_rms, noise, 10.0, seed=7 * i + 1)
-            ep = Endpointer()
-            for _ in range(100):
-                ep.feed(mic.read())
-            ep.reset()
-            mic.speak(clip)
-            utterance = next(e for _ in range(400) for e in ep.feed(mic.read()) if isinstance(e, Utterance))
-            r = rec.recognise(utterance.audio, list(vocab), ep.background() if with_background else b"")
+            utterance, background = heard_by_endpointer(clip, room_s=3.0, speech_rms=bank.speech_rms,
+                                                        noise=noise, snr_db=10.0, seed=7 * i + 1)
+            assert utterance is not None
+            r = rec.recognise(utterance, list(vocab), background if with_background else b"")
             heard = answers.parse(r.text, vocab) if r.text and r.confidence >= 0.35 else None
             total += 1
             right += heard is not None and heard.value == meaning
