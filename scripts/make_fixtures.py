@@ -40,9 +40,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 import soxr
-import yaml
 
-from voiceassist.replay import yaml_word
+from voiceassist.triage.rules import load_prompts, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "voiceassist" / "prompts" / "en.yaml"
@@ -76,16 +75,16 @@ def variant_names(stem: str, count: int) -> list[str]:
 
 
 def load_phrases(prompts: Path = PROMPTS) -> list[Phrase]:
-    """Every phrase a bank records, in a fixed order (the order of en.yaml)."""
-    data = yaml.safe_load(prompts.read_text(encoding="utf-8"))
+    """Every phrase a bank records, in a fixed order (the order of en.yaml),
+    read by the project's own loader, which validates the file."""
+    data = load_prompts(load_rules(), prompts).data
     groups: list[tuple[str, str, list[str]]] = []
     for key, texts in data["answers"].items():
-        key = yaml_word(key)
         groups.append(("answers", ANSWER_STEMS.get(key, key), texts))
     for option, texts in data["options"]["pain_location"].items():
-        groups.append(("pain_location", yaml_word(option), texts))
+        groups.append(("pain_location", option, texts))
     for command, texts in data["commands"].items():
-        groups.append(("commands", yaml_word(command), texts))
+        groups.append(("commands", command, texts))
     groups.append(("out_of_grammar", "out_of_grammar", OUT_OF_GRAMMAR))
     # Last, so that adding them left the earlier recordings byte-identical.
     groups.append(("kiosk_start", "start", data["kiosk"]["start"]))

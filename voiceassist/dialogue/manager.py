@@ -309,9 +309,7 @@ class Dialogue:
             return self._command("stop")
         if value == YES:
             return self._accept(pending, pending, event.confidence)
-        self.pending = None
-        self.listen = original
-        return self._reprompt([self.prompts.say("try_again")])
+        return self._back_to_question()
 
     def _offer(self, value: str) -> Turn:
         if value == YES and self.repeats < self.settings.max_repeats:
@@ -417,9 +415,14 @@ class Dialogue:
     def _retry_after_confirmation(self) -> Turn:
         _, original = self.pending
         self.confirm_retried.add((original.question, original.findings))
+        self.no_input = self.no_match = 0
+        return self._back_to_question()
+
+    def _back_to_question(self) -> Turn:
+        """Leave the confirmation, and ask its question again."""
+        _, original = self.pending
         self.pending = None
         self.listen = original
-        self.no_input = self.no_match = 0
         return self._reprompt([self.prompts.say("try_again")])
 
     def _skippable(self) -> bool:

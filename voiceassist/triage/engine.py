@@ -231,10 +231,12 @@ def can_change_causes(rules: Rules, answers: Mapping[str, str], question: Questi
 def relevance(rules: Rules, answers: Mapping[str, str], question: Question) -> float:
     """How much a yes would add to the causes that already have some support:
     asks first what sharpens the picture the answers have begun to draw."""
-    supported = [c for c in rules.causes.values() if _score(rules, answers, c)[0] > 0]
-    best = 0.0
-    for extra in possible_answers(question):
-        keys = [f"{k}={v}" if rules.findings[k].kind == "choice" else k for k, v in extra.items()]
-        best = max(best, sum(c.points.get(k, 0.0) for c in supported for k in keys))
-    return best
+    base = {k: v for k, v in answers.items() if k not in question.findings}
+    before = {c.id: _score(rules, base, c)[0] for c in rules.causes.values()}
+    supported = [c for c in rules.causes.values() if before[c.id] > 0]
+    return max(
+        (sum(_score(rules, {**base, **extra}, c)[0] - before[c.id] for c in supported)
+         for extra in possible_answers(question)),
+        default=0.0,
+    )
 
