@@ -239,11 +239,17 @@ def test_an_error_in_one_consultation_does_not_stop_the_kiosk(rules, prompts, re
 
     monkeypatch.setattr(Dialogue, "handle", handle)
     kiosk, _ = make_kiosk(rules, prompts, recogniser, visitors, mouth, board)
+    spoken = []
+    record_outcome = visitors.before_speak
+    visitors.before_speak = lambda turn: (turn.done and spoken.append(turn.say), record_outcome(turn))
+    kiosk.hooks.before_speak = visitors.before_speak
     serve(kiosk, 2)
     assert kiosk.stats.errors == 1
     assert kiosk.stats.endings == {"error": 1, "completed": 1}
-    assert [cid for cid, _ in visitors.outcomes] == ["strain"]
-    assert visitors.outcomes[0][1].level == "self_care"
+    # The first person still heard what to do (the fault came before the clot sign was asked).
+    assert [cid for cid, _ in visitors.outcomes] == ["clot", "strain"]
+    assert prompts.say("error") in spoken[0] and prompts.say("safety_net") in spoken[0]
+    assert visitors.outcomes[1][1].level == "self_care"
 
 
 def test_slower_and_louder_do_not_carry_over_to_the_next_person(rules, prompts, recogniser):

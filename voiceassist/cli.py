@@ -152,21 +152,22 @@ def cmd_text(args) -> int:
 
 def cmd_run(args) -> int:
     """A live spoken consultation with the default microphone and speaker."""
-    import threading
     import time
 
-    from . import voice
+    from . import background, voice
     from .bank import SampleClockSpeaker
     from .dialogue.manager import Dialogue
     from .session import Consultation
     from .speech.mic import Microphone
     from .speech.playback import Player, output_devices
+    from .speech.tts import TTSError
 
     started = time.monotonic()
     settings, rules, prompts = _load(args)
-    parts = voice.build(settings, prompts, _log)
+    # The microphone first: without one, say so at once, before loading a model.
     mic = Microphone(settings.input_device).open()
     try:
+        parts = voice.build(settings, prompts, _log)
         if output_devices():
             speaker = Player(settings.output_device, gain=settings.volume)
         else:
@@ -174,7 +175,14 @@ def cmd_run(args) -> int:
             speaker = SampleClockSpeaker()
         sentences = voice.every_sentence(rules, prompts)
         parts.tts.warm(sentences[:2] + [prompts.text("questions", rules.questions[0].id, "ask")], progress=False)
-        threading.Thread(target=parts.tts.warm, args=(sentences,), kwargs={"progress": False}, daemon=True).start()
+
+        def warm_the_rest() -> None:
+            try:
+                parts.tts.warm(sentences, progress=False, stop=background.stopping.is_set)
+            except TTSError as exc:  # each sentence is tried again when it is said; captions carry on
+                logging.getLogger(__name__).warning("speech not prepared ahead: %s", exc)
+
+        background.start("warm-speech", warm_the_rest)
         consultation = Consultation(
             Dialogue(rules, prompts, voice.dialogue_settings(settings)), parts.recogniser, parts.tts, speaker, mic,
             parts.endpoint,
@@ -185,7 +193,15 @@ def cmd_run(args) -> int:
             speaker.wait(30)
     finally:
         mic.close()
+    if consultation.error is not None:
+        # The safety advice has been said and shown; the reason is one line.
+        print(f"voiceassist: error: {_one_line(consultation.error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if isinstance(consultation.error, _user_errors()) else EXIT_FAILED
     return EXIT_OK
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def cmd_replay(args) -> int:
@@ -249,7 +265,11 @@ def cmd_kiosk(args) -> int:
     parts = voice.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
     parts.tts.warm(voice.every_sentence(rules, prompts))
     board = CaptionBoard(idle_text=prompts.text("kiosk", "idle"))
-    server = CaptionServer(board, port=settings.caption_port).start()
+    try:
+        server = CaptionServer(board, port=settings.caption_port).start()
+    except OSError as exc:  # the port is taken, most often by another kiosk
+        raise UserError(f"cannot serve the caption screen on port {settings.caption_port}: {exc.strerror or exc} "
+                        "(choose another with --caption-port)") from None
     _log(f"caption screen: {server.url} (for example: chromium --kiosk {server.url})")
     mic = Microphone(settings.input_device)
     try:
@@ -316,11 +336,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import background
+
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         args = parser.parse_args(["run"] + list(sys.argv[1:] if argv is None else argv))
+    background.install_excepthook()
     try:
         return COMMANDS[args.command](args)
     except _user_errors() as exc:
@@ -329,6 +352,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return EXIT_FAILED
+    except Exception as exc:  # a bug: one line for the person, the details with --verbose
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        print(f"voiceassist: internal error: {type(exc).__name__}: {_one_line(exc)}"
+              f"{'' if args.verbose else ' (run with --verbose for details)'}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        # Nothing may still be importing a library when the interpreter shuts
+        # down (background.py says why).
+        background.wait()
 
 
 if __name__ == "__main__":

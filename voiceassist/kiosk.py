@@ -11,7 +11,8 @@ What keeps it running:
   a message on the screen; the consultation carries on where it was;
 - speech output that fails leaves the captions working;
 - an error inside one consultation ends that consultation safely (the
-  safety net is said and shown) and the kiosk carries on with the next;
+  safety net is said and shown, by Consultation.run) and the kiosk carries
+  on with the next;
 - an idle timeout ends an abandoned consultation with the emergency summary.
 
 Privacy: answers and audio live only in the consultation's objects, which are
@@ -31,7 +32,6 @@ from pathlib import Path
 from typing import Callable
 
 from .dialogue.manager import Dialogue, Settings as DialogueSettings, Turn
-from .dialogue.outcome import stop_sentences
 from .session import AudioIn, Consultation, Hooks, Speaker
 from .speech.endpoint import Endpointer, EndpointSettings, NoInput, Utterance
 from .triage.rules import Prompts, Rules
@@ -196,14 +196,11 @@ class Kiosk:
             hooks=Hooks(before_listen=self.hooks.before_listen, before_speak=self._before_speak),
             idle_timeout_s=self.idle_timeout_s,
         )
-        try:
-            final = consultation.run()
-            ending = final.ending or "completed"
-        except Exception as exc:  # one person's consultation must never stop the kiosk
+        final = consultation.run()  # never raises: an error ends it safely, said and shown
+        ending = final.ending or "completed"
+        if consultation.error is not None:
             self.stats.errors += 1
-            ending = "error"
-            log.error("consultation ended by an error: %s: %s", type(exc).__name__, exc)
-            self._safe_ending(dialogue)
+            self.board.status(self.prompts.text("kiosk", "error"))
         self.stats.consultations += 1
         self.stats.endings[ending] = self.stats.endings.get(ending, 0) + 1
         # Counts and timings only: no answers, no level, no words.
@@ -258,24 +255,6 @@ class Kiosk:
         return any(text in (q["ask"], q["again"]) for q in qs) or any(
             text == f.get("ask") for f in self.prompts.data["findings"].values()
         )
-
-    def _safe_ending(self, dialogue: Dialogue) -> None:
-        """After an error: say and show what to do, from what is known."""
-        try:
-            lines = [self.prompts.text("kiosk", "error")] + stop_sentences(self.rules, self.prompts, dialogue.assessment())
-        except Exception:
-            lines = [self.prompts.text("kiosk", "error"), self.prompts.say("safety_net")]
-        self.board.status(lines[0])
-        for line in lines[1:]:
-            self.board.assistant(line, kind="say")
-            try:
-                samples, rate = self.tts.synthesise(line)
-                self.speaker.play(samples, rate)
-                while self.speaker.is_playing():
-                    if self.audio_in.read(timeout=0.5) is not None:
-                        self.speaker.advance(0.03)
-            except Exception:
-                break
 
     def _write_transcript(self, transcript: list[str]) -> None:
         try:

@@ -257,7 +257,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
     """A consultation with spoken answers: the same endpointer, recogniser,
     dialogue and speech output as a live session (replay --bank)."""
     from .bank import SampleClockSpeaker, SpokenInput
-    from .session import Consultation, Hooks, TooManyTurns
+    from .session import Consultation, Hooks
 
     recorder = Recorder(rules, case)
     mouth = SpokenInput(bank.speech_rms, noise, snr_db, realtime=realtime, seed=seed)
@@ -272,10 +272,9 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
         captions=captions or (lambda who, text: None), barge_in=True,
         hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn), max_turns=MAX_TURNS,
     )
-    try:
-        consultation.run()
-    except TooManyTurns as exc:
-        recorder.result.error = str(exc)
+    consultation.run()
+    if consultation.error is not None:
+        recorder.result.error = f"{type(consultation.error).__name__}: {consultation.error}"
     result = recorder.finish(dialogue)
     result.stats = consultation.stats
     return result

@@ -29,6 +29,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from . import background
 from .dialogue.manager import Dialogue, Heard, Listen, Silence, Timeout, Turn
 from .speech.asr import Recogniser, Recognition
 from .speech.audio import active_rms, seconds_of, to_mono16k
@@ -130,15 +131,23 @@ class Consultation:
         # One endpointer for the whole consultation: its noise floor follows
         # the room from one answer to the next.
         self.endpointer = Endpointer(self.endpoint)
+        self.error: Exception | None = None  # what ended the consultation early, if anything
 
     # -- the loop ---------------------------------------------------------------
 
     def run(self) -> Turn:
-        """The whole consultation. "slower" or "louder" last only as long as it:
-        the next person starts at the usual rate and volume."""
+        """The whole consultation. It never raises: an error (a device gone, a
+        background task that died, a bug) ends it safely, saying what to do
+        from what is known, and is kept in `error` for the caller's one line.
+        "slower" or "louder" last only as long as it: the next person starts
+        at the usual rate and volume."""
         rate, gain = self.tts.rate_wpm, self.speaker.gain
         try:
             return self._run()
+        except Exception as exc:  # noqa: BLE001 - the person must still hear what to do
+            self.error = exc
+            log.error("consultation ended by an error: %s: %s", type(exc).__name__, exc)
+            return self._end_safely()
         finally:
             self.tts.set_rate(rate)
             self.speaker.set_gain(gain)
@@ -150,6 +159,9 @@ class Consultation:
             self.turns += 1
             if self.turns > self.max_turns:
                 raise TooManyTurns(f"the consultation did not end after {self.max_turns} turns")
+            failed = background.failure()
+            if failed:
+                raise background.TaskFailed(failed)
             if self.hooks.before_speak:
                 self.hooks.before_speak(turn)
             barged = self.speak(turn)
@@ -158,6 +170,34 @@ class Consultation:
             event = barged or self.listen(turn.listen)
             turn = self.dialogue.handle(event)
             self.act(turn.action)
+
+    def _end_safely(self) -> Turn:
+        """After an error: the emergency instruction if one was reached, else
+        the safety net, on screen always and spoken while speech works."""
+        try:
+            turn = self.dialogue.fail()
+        except Exception:  # noqa: BLE001 - the dialogue itself broke: the safety net needs no state
+            p = self.dialogue.prompts
+            turn = Turn([p.say("error"), p.say("safety_net"), p.say("not_a_diagnosis")], None, done=True,
+                        ending="error")
+        speaking = True
+        try:
+            if self.hooks.before_speak:
+                self.hooks.before_speak(turn)
+        except Exception:  # noqa: BLE001
+            pass
+        for sentence in turn.say:
+            self.captions("assistant", sentence)
+            if not speaking:
+                continue
+            try:
+                samples, rate = self._synthesise(sentence)
+                self.speaker.play(samples, rate)
+                while self.speaker.is_playing():
+                    self._read_block()
+            except Exception:  # noqa: BLE001 - the device that failed may be this one: captions only
+                speaking = False
+        return turn
 
     def act(self, action: str | None) -> None:
         if action == "slower":

@@ -82,7 +82,7 @@ class Turn:
     action: str | None = None  # slower | faster | louder | quieter: for the voice layer
     filled: list[Filled] = field(default_factory=list)
     instruction: bool = False  # an emergency instruction is among `say`
-    ending: str | None = None  # completed | stopped | gave_up | timed_out
+    ending: str | None = None  # completed | stopped | gave_up | timed_out | error
 
 
 @dataclass
@@ -182,6 +182,11 @@ class Dialogue:
 
     def assessment(self) -> Assessment:
         return engine.assess(self.rules, self.answers)
+
+    def fail(self) -> Turn:
+        """Something outside the dialogue broke: end now, with what to do
+        from the answers so far (the emergency instruction if one was reached)."""
+        return self._end("error", [self.prompts.say("error")])
 
     # -- answers ------------------------------------------------------------
 

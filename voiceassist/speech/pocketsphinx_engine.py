@@ -51,6 +51,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import background
 from .asr import GrammarCache, Recognition, SpeechError, normalise_grammar, words_of
 from .audio import pink_noise
 
@@ -107,7 +108,7 @@ class PocketsphinxRecogniser:
         self._lock = threading.Lock()  # one decoder: one utterance at a time
         # noisereduce pulls in scipy.signal (~0.6 s to import): done while the
         # first question is spoken, not at start-up or on the first answer.
-        threading.Thread(target=_import_noisereduce, name="import-noisereduce", daemon=True).start()
+        background.start("import-noisereduce", _import_noisereduce)
 
     # -- vocabulary -------------------------------------------------------
 

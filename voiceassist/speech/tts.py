@@ -394,10 +394,11 @@ class Synthesiser:
                 del self._memory[k]
         return len(gone)
 
-    def warm(self, sentences: Iterable[str], progress: bool = True) -> int:
+    def warm(self, sentences: Iterable[str], progress: bool = True, stop: Callable[[], bool] | None = None) -> int:
         """Pre-synthesise sentences (at start-up, so questions start at once).
-        A progress bar appears only if this takes more than a second. Returns how
-        many sentences were not cached yet."""
+        A progress bar appears only if this takes more than a second. `stop`,
+        asked between sentences, ends it early. Returns how many sentences
+        were not cached yet."""
         todo = [s for s in dict.fromkeys(" ".join(str(s).split()) for s in sentences) if s]
         self._fixed.update(todo)
         fresh = 0
@@ -411,6 +412,8 @@ class Synthesiser:
                 bar = None
         try:
             for s in todo:
+                if stop is not None and stop():
+                    break
                 if not self.is_cached(s):
                     fresh += 1
                 self.synthesise(s)

@@ -365,7 +365,7 @@ PROMPTS_SCHEMA = {
 REQUIRED_SAY = (
     "welcome", "how_to_answer", "help_yes_no", "help_choice", "help_commands", "no_input", "no_match",
     "confirm", "confirm_help", "confirm_stop", "try_again", "first_question", "going_back", "more_questions", "slower",
-    "faster", "louder", "quieter", "stop", "skipped", "gave_up", "safety_net", "not_a_diagnosis", "offer_repeat",
+    "faster", "louder", "quieter", "stop", "skipped", "gave_up", "error", "safety_net", "not_a_diagnosis", "offer_repeat",
     "goodbye", "outcome_intro", "top_cause", "other_cause", "serious_cause", "because", "unsure", "unclear",
     "no_cause", "what_to_do", "while_waiting",
 )

@@ -1,0 +1,103 @@
+"""Background tasks: work done beside a consultation, in daemon threads,
+that can never print a traceback or outlive the program half-done.
+
+Two ways a background thread used to break a user's session:
+- it raised, and Python's default thread hook printed a traceback;
+- the program ended while the thread was still importing a library: Python
+  refuses new `atexit` registrations once it starts shutting down, so an
+  import of `concurrent.futures.process` (which noisereduce's joblib pulls in)
+  raised "can't register atexit after shutdown" from the thread, with a
+  traceback (seen when `voiceassist run` found no microphone at once).
+
+So every task of ours starts here: a failure is logged as one line and kept
+(`failure()`), and the command line waits for tasks still running
+(`wait()`) before it returns, while the interpreter is still whole.
+`install_excepthook()` gives threads that are not ours (libraries') the same
+one-line report.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_running: list[threading.Thread] = []
+_failures: list[str] = []
+# Set when the program is ending: a long task (preparing speech) stops early.
+stopping = threading.Event()
+
+
+class TaskFailed(RuntimeError):
+    """A background task died: the consultation ends safely (one-line message)."""
+
+
+def start(name: str, target: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:
+    """Run `target(*args, **kwargs)` in a daemon thread called `name`."""
+
+    def run() -> None:
+        try:
+            target(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported in one line, and kept for the consultation
+            message = f"background task {name} failed: {type(exc).__name__}: {_one_line(exc)}"
+            log.error(message)
+            with _lock:
+                _failures.append(message)
+        finally:
+            with _lock:
+                if thread in _running:
+                    _running.remove(thread)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    with _lock:
+        _running.append(thread)
+    thread.start()
+    return thread
+
+
+def failure() -> str | None:
+    """The first background failure not yet taken, or None. Taking it clears
+    it: one failure ends one consultation, not every one after it."""
+    with _lock:
+        return _failures.pop(0) if _failures else None
+
+
+def wait(timeout_s: float = 10.0) -> bool:
+    """Ask the tasks still running to stop, and wait for them; True when none is left."""
+    stopping.set()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with _lock:
+                running = list(_running)
+            if not running:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            running[0].join(timeout=left)
+    finally:
+        stopping.clear()  # main() may be called again in the same process (tests)
+
+
+def install_excepthook() -> None:
+    """Any thread that dies of an exception is reported in one line, not a traceback."""
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "a thread"
+        print(f"voiceassist: error: {name} stopped: {args.exc_type.__name__}: {_one_line(args.exc_value)}",
+              file=sys.stderr, flush=True)
+        log.debug("thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    threading.excepthook = hook
+
+
+def _one_line(exc: BaseException | None) -> str:
+    return " ".join(str(exc).split()) if exc is not None else ""
