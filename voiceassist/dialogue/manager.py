@@ -113,7 +113,6 @@ class _Snapshot:
     answers: dict
     via: dict
     announced: str | None
-    extra_asked: int
     followups: list
     again_done: set
     question: Question
@@ -128,7 +127,6 @@ class Dialogue:
         self.via: dict[str, str] = {}  # finding -> shared question that answered it
         self.history: list[_Snapshot] = []
         self.announced: str | None = None  # the emergency level already told
-        self.extra_asked = 0
         self.followups: list[str] = []
         self.again_done: set[str] = set()
         self.listen: Listen | None = None
@@ -265,7 +263,7 @@ class Dialogue:
         filled = Filled(q.id, (finding,) if finding else q.findings, value, heard, confidence, self.attempts)
         self.history.append(
             _Snapshot(
-                dict(self.answers), dict(self.via), self.announced, self.extra_asked,
+                dict(self.answers), dict(self.via), self.announced,
                 list(self.followups), set(self.again_done), q, finding,
             )
         )
@@ -368,7 +366,7 @@ class Dialogue:
             return self._reprompt(say)
         snap = self.history.pop()
         self.answers, self.via = snap.answers, snap.via
-        self.announced, self.extra_asked = snap.announced, snap.extra_asked
+        self.announced = snap.announced
         self.followups, self.again_done = snap.followups, snap.again_done
         self.pending = None
         mode = "follow_up" if snap.finding else "ask"
@@ -491,11 +489,10 @@ class Dialogue:
             f = self.followups.pop(0)
             if self._follow_up_matters(f):
                 return self._with_announcement(say, lambda s: self._prompt(s, self.rules.question_of(f), "follow_up", f))
-        level = engine.level_of(self.rules, self.answers)[0]
-        if level in engine.EMERGENCY_LEVELS:
-            q = self._next_after_instruction()
-        else:
-            q = self._next_question()
+        # After an emergency instruction too: the instruction has been said
+        # (and is said again at the end, or on "stop"), and what is still
+        # asked names the causes, a strained calf beside a clot.
+        q = self._next_question()
         if q is None:
             return self._finish(say)
         return self._with_announcement(say, lambda s: self._prompt(s, q))
@@ -533,26 +530,6 @@ class Dialogue:
                 if best is None or key < best[0]:
                     best = (key, q)
         return best[1] if best else None
-
-    def _next_after_instruction(self) -> Question | None:
-        """After the instruction: first anything that could still make the level
-        more urgent (ambulance rather than emergency), then at most a few
-        questions that sharpen the likely causes, the most telling first."""
-        open_ = self._unanswered()
-        for q in open_:
-            if engine.can_change_level(self.rules, self.answers, q):
-                return q
-        if self.extra_asked >= self.rules.questions_after_instruction:
-            return None
-        best = [
-            (-engine.relevance(self.rules, self.answers, q), n, q)
-            for n, q in enumerate(open_)
-            if engine.can_change_causes(self.rules, self.answers, q)
-        ]
-        if not best:
-            return None
-        self.extra_asked += 1
-        return min(best, key=lambda b: b[:2])[2]
 
     def _follow_up_matters(self, finding: str) -> bool:
         """A finding covered by a shared "yes" counts as yes until its own

@@ -147,12 +147,16 @@ def rank_causes(rules: Rules, answers: Mapping[str, str], level: str, fired: tup
         # outcome: it is always named, and first, so that the danger is
         # ruled out first (a ruptured Baker's cyst looks like a clot).
         explains = cause.serious and not rules.more_urgent("urgent", level)
-        results.append((explains, score, order, CauseResult(cause.id, score, tuple(reasons), uncertain, cause.serious)))
+        strong = finding_points >= rules.strong_support
+        results.append((explains, strong, score, order,
+                        CauseResult(cause.id, score, tuple(reasons), uncertain, cause.serious)))
     if not results:
         return ()
-    # Only likely causes are named: those close enough to the leading one.
-    lead = max(r[1] for r in results)
-    kept = [r for r in results if r[0] or r[1] >= LIKELY_SHARE * lead]
+    # Only likely causes are named: those close enough to the leading one,
+    # and those the answers support strongly on their own.
+    lead = max(r[2] for r in results)
+    kept = [(explains, score, order, result) for explains, strong, score, order, result in results
+            if explains or strong or score >= LIKELY_SHARE * lead]
     kept.sort(key=lambda r: (not r[0], -r[1], r[2]))
     ranked = [r[3] for r in kept]
     # The causes the deciding rules are about come first (rules.yaml `names`).

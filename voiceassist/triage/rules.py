@@ -112,7 +112,7 @@ class Rules:
     causes: Mapping[str, Cause]
     level_advice: Mapping[str, tuple[str, ...]]
     contributing_advice: Mapping[str, str]
-    questions_after_instruction: int = 2
+    strong_support: float = 3.0
 
     def question(self, qid: str) -> Question:
         return next(q for q in self.questions if q.id == qid)
@@ -230,7 +230,7 @@ RULES_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "levels": {"type": "array", "items": _ID},
-        "questions_after_instruction": {"type": "integer", "minimum": 0, "maximum": 5},
+        "strong_support": {"type": "number", "exclusiveMinimum": 0},
         "findings": {
             "type": "object",
             "minProperties": 1,
@@ -534,7 +534,7 @@ def _build_rules(path: Path, data: dict) -> Rules:
         causes=causes,
         level_advice=level_advice,
         contributing_advice=contributing,
-        questions_after_instruction=data.get("questions_after_instruction", 2),
+        strong_support=float(data.get("strong_support", 3.0)),
     )
 
 
