@@ -74,14 +74,30 @@ class SpokenInput:
     `noise` is mixed into everything delivered, at `snr_db` below the bank's
     speech level. With `realtime=True` blocks come at the pace of a real
     microphone; otherwise as fast as they are read.
+
+    `assistant` (the replay's speaker) keeps a replay reproducible: the
+    noise is read on the replay's own clock, which the length of the
+    assistant's speech does not move. While the assistant speaks, the noise
+    comes from a second cursor that starts each sentence at a place fixed by
+    the seed and the sentence's number; the first cursor, under the answers
+    and all the listening the endpointer learns the room from, moves only
+    while the assistant is silent. pyttsx3's espeak-ng output is not
+    deterministic: the same sentence came out up to 80 ms longer or shorter
+    with what the process synthesised before (espeak-ng keeps state, even
+    across its own Terminate and Initialize), and that used to move the
+    noise under every later answer.
     """
 
     def __init__(self, speech_rms: float = 3000.0, noise: np.ndarray | None = None, snr_db: float | None = None,
-                 realtime: bool = False, seed: int = 0):
+                 realtime: bool = False, seed: int = 0, assistant=None):
         self.pending: deque[np.ndarray] = deque()
         self.realtime = realtime
         self.noise = None
         self.noise_pos = 0
+        self.seed = seed
+        self.assistant = assistant
+        self._sentence = -1  # the assistant's sentence the second cursor is in
+        self._speaking_pos = 0
         if noise is not None and snr_db is not None and len(noise):
             noise = noise.astype(np.float64)
             noise_rms = float(np.sqrt(np.mean(noise ** 2))) or 1.0
@@ -89,6 +105,20 @@ class SpokenInput:
             self.noise_pos = int(np.random.default_rng(seed).integers(0, len(noise)))
         self.samples_read = 0
         self._next_time = time.monotonic()
+
+    def _noise_block(self, patient_speaking: bool) -> np.ndarray:
+        assistant = self.assistant
+        if not patient_speaking and assistant is not None and assistant.is_playing():
+            if assistant.sentences != self._sentence:
+                self._sentence = assistant.sentences
+                rng = np.random.default_rng([self.seed, self._sentence])
+                self._speaking_pos = int(rng.integers(0, len(self.noise)))
+            start = self._speaking_pos
+            self._speaking_pos = (start + BLOCK) % len(self.noise)
+        else:
+            start = self.noise_pos
+            self.noise_pos = (start + BLOCK) % len(self.noise)
+        return self.noise[(start + np.arange(BLOCK)) % len(self.noise)]
 
     def speak(self, samples: np.ndarray, lead_in_s: float = LEAD_IN_S) -> None:
         self.pending.append(np.zeros(int(lead_in_s * SAMPLE_RATE), np.int16))
@@ -107,9 +137,7 @@ class SpokenInput:
             else:
                 self.pending[0] = head[take:]
         if self.noise is not None:
-            idx = (self.noise_pos + np.arange(BLOCK)) % len(self.noise)
-            block += self.noise[idx]
-            self.noise_pos = (self.noise_pos + BLOCK) % len(self.noise)
+            block += self._noise_block(patient_speaking=filled > 0)
         self.samples_read += BLOCK
         if self.realtime:
             self._next_time += BLOCK / SAMPLE_RATE
@@ -150,10 +178,12 @@ class SampleClockSpeaker(SoftwareGain):
 
     def __init__(self, gain: float = 1.0):
         self._left = 0.0
+        self.sentences = 0  # how many were played
         self.set_gain(gain)
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self._left = len(samples) / rate
+        self.sentences += 1
 
     def advance(self, seconds: float) -> float:
         played = min(self._left, seconds)

@@ -260,7 +260,8 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
     from .session import Consultation, Hooks
 
     recorder = Recorder(rules, case)
-    mouth = SpokenInput(bank.speech_rms, noise, snr_db, realtime=realtime, seed=seed)
+    speaker = speaker or SampleClockSpeaker()
+    mouth = SpokenInput(bank.speech_rms, noise, snr_db, realtime=realtime, seed=seed, assistant=speaker)
     patient = BankPatient(bank, mouth, case, recorder, barge_in=barge_in, silent=silent)
     dialogue = Dialogue(rules, prompts, settings)
     def on_turn(turn: Turn) -> None:
@@ -268,7 +269,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
         patient.before_speak(turn)
 
     consultation = Consultation(
-        dialogue, recogniser, tts, speaker or SampleClockSpeaker(), mouth, endpoint,
+        dialogue, recogniser, tts, speaker, mouth, endpoint,
         captions=captions or (lambda who, text: None), barge_in=True,
         hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn), max_turns=MAX_TURNS,
     )

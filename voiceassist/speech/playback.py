@@ -256,7 +256,7 @@ class WavRecorderPlayer(SoftwareGain):
         self._pos = 0
         self._time = 0  # samples of sample time elapsed
         self._written = 0
-        self._sentences = 0
+        self.sentences = 0  # how many were played
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._wav = wave.open(str(self.path), "wb")
@@ -269,7 +269,7 @@ class WavRecorderPlayer(SoftwareGain):
             self._check_open()
             self._clip = resample(to_int16_mono(samples), rate, self.rate)
             self._pos = 0
-            self._sentences += 1
+            self.sentences += 1
 
     def advance(self, seconds: float) -> float:
         """Let ``seconds`` of sample time pass; returns the seconds of speech played."""
