@@ -182,3 +182,21 @@ def test_background_is_the_room_between_answers_never_the_answer(speak):
                 onset = e.t
     kept = len(ep.background()) // 2 / SAMPLE_RATE
     assert kept <= onset - EndpointSettings().preroll_ms / 1000 + 0.03
+
+
+def test_running_noise_floor_is_numpys_percentile_to_the_bit():
+    """The floor is kept sorted as frames come and go (np.percentile on every
+    frame was most of the endpointer's time): the same figures, exactly."""
+    import random
+    from collections import deque
+
+    from voiceassist.speech.endpoint import _RunningPercentile
+
+    rng = random.Random(1)
+    for size, p in [(100, 30.0), (1, 30.0), (7, 50.0), (33, 0.0), (33, 100.0)]:
+        floor, window = _RunningPercentile(size, p), deque(maxlen=size)
+        for _ in range(3000):
+            value = rng.choice([-100.0, -55.5, rng.uniform(-90, -10)])  # repeats, as digital silence gives
+            floor.add(value)
+            window.append(value)
+            assert floor.value() == float(np.percentile(window, p))

@@ -23,6 +23,7 @@ the first sample fed to this Endpointer.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -123,6 +124,35 @@ class _Frame:
     speech: bool
 
 
+class _RunningPercentile:
+    """A percentile of the last `size` values, as np.percentile (linear) gives
+    it, kept sorted as values come and go: np.percentile on every 30 ms frame
+    took most of the endpointer's time (3.5 s of 25 in a replay of 5 cases)."""
+
+    def __init__(self, size: int, percentile: float):
+        self._window: deque[float] = deque(maxlen=size)
+        self._sorted: list[float] = []
+        self._q = percentile / 100
+
+    def add(self, value: float) -> None:
+        if len(self._window) == self._window.maxlen:
+            del self._sorted[bisect.bisect_left(self._sorted, self._window[0])]
+        self._window.append(value)
+        bisect.insort(self._sorted, value)
+
+    def value(self) -> float:
+        # numpy's "linear" method, step by step, so that the figures are the same to the bit.
+        values = self._sorted
+        n = len(values)
+        virtual = (n - 1) * self._q
+        if virtual >= n - 1:
+            return values[-1]
+        below = math.floor(virtual)
+        t = virtual - below
+        a, b = values[below], values[below + 1]
+        return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
 class Endpointer:
     """Streaming endpointer; see the module docstring."""
 
@@ -140,7 +170,7 @@ class Endpointer:
         self._trailing_frames = min(self._end_frames, s.trailing_ms // s.frame_ms)
         self._max_frames = max(1, int(s.max_utterance_s * 1000 / s.frame_ms))
         self._no_input_frames = max(1, math.ceil(s.no_input_s * 1000 / s.frame_ms))
-        self._energies: deque[float] = deque(maxlen=max(1, int(s.floor_window_s * 1000 / s.frame_ms)))
+        self._energies = _RunningPercentile(max(1, int(s.floor_window_s * 1000 / s.frame_ms)), s.floor_percentile)
         self._background: deque[_Frame] = deque(maxlen=max(1, int(s.background_s * 1000 / s.frame_ms)))
         self._pending = bytearray()   # bytes not yet making a full frame
         self._n = 0                   # frames processed since construction
@@ -203,8 +233,8 @@ class Endpointer:
         x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         power = float(np.mean(x * x)) / (32768.0 * 32768.0)
         db = 10 * math.log10(power) if power > 0 else _SILENCE_DB
-        self._energies.append(max(db, _SILENCE_DB))
-        self.floor_db = float(np.percentile(self._energies, self.settings.floor_percentile))
+        self._energies.add(max(db, _SILENCE_DB))
+        self.floor_db = self._energies.value()
         if db < self.floor_db + self.settings.energy_margin_db:
             return False
         return self._vad.is_speech(pcm, SAMPLE_RATE)
