@@ -6,6 +6,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 VIGNETTES = SHARED / "spec" / "vignettes.yaml"
+# The assistant's synthesised sentences, kept between tests, pytest-xdist's
+# workers and runs: each sentence is synthesised once, not once a module.
+# (A replay's outcome does not depend on which run synthesised them: the
+# virtual microphone's clock ignores the speech's length.)
+SPEECH_CACHE = ROOT / ".pytest_cache" / "speech"
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +28,22 @@ def rules(rules_and_prompts):
 @pytest.fixture(scope="session")
 def prompts(rules_and_prompts):
     return rules_and_prompts[1]
+
+
+@pytest.fixture(scope="session")
+def recogniser():
+    """The real pocketsphinx recogniser, loaded once a session (a worker)."""
+    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
+
+    return PocketsphinxRecogniser()
+
+
+@pytest.fixture(scope="session")
+def tts():
+    """The real speech output (pyttsx3 + espeak-ng), with the shared cache."""
+    from voiceassist.speech.tts import Synthesiser
+
+    return Synthesiser(cache_dir=SPEECH_CACHE)
 
 
 def run_cli(*args, cwd=None):

@@ -18,6 +18,8 @@ import pytest
 
 from voiceassist.captions import CaptionBoard, CaptionServer, board_captions
 
+pytestmark = pytest.mark.slow  # a real browser
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -294,7 +296,7 @@ def test_page_hides_a_stale_consultation_when_the_server_is_gone(browser):
     page.close()
 
 
-def test_a_replayed_clot_case_captioned_live(browser, rules, prompts):
+def test_a_replayed_clot_case_captioned_live(browser, rules, prompts, recogniser, tts):
     """A real consultation's captions: a spoken clot case (piper_joe bank)
     through pocketsphinx and the session, its caption stream then played onto
     the board as the kiosk does (questions and the emergency instruction by
@@ -302,14 +304,11 @@ def test_a_replayed_clot_case_captioned_live(browser, rules, prompts):
     from conftest import ROOT
     from voiceassist.bank import Bank
     from voiceassist.replay import Case, run_case_voice
-    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
-    from voiceassist.speech.tts import Synthesiser
 
     stream: list[tuple[str, str]] = []
     case = Case("clot", {"leg_swelling": "yes", "long_journey": "yes", "pain_location": "calf"})
     result = run_case_voice(rules, prompts, case, Bank(ROOT / "tests" / "fixtures" / "banks" / "piper_joe"),
-                            PocketsphinxRecogniser(), Synthesiser(disk_cache=False),
-                            captions=lambda who, text: stream.append((who, text)))
+                            recogniser, tts, captions=lambda who, text: stream.append((who, text)))
     assert result.level == "emergency"
     instruction = prompts.text("levels", "emergency")
     said = [text for who, text in stream if who == "assistant"]

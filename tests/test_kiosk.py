@@ -20,7 +20,14 @@ from voiceassist.replay import BankPatient, Case, Recorder
 from voiceassist.session import Hooks
 from voiceassist.speech.mic import MicrophoneError
 
-from conftest import ROOT
+from conftest import ROOT, SPEECH_CACHE
+
+pytestmark = pytest.mark.slow  # each test runs whole consultations through the recogniser
+
+# The kiosk's own speech cache, shared between runs: only kiosk synthesisers
+# (fixed_only) write to it, so it never holds a person's sentences and the
+# privacy checks below can look at it.
+KIOSK_SPEECH_CACHE = SPEECH_CACHE.with_name("speech-kiosk")
 
 BANK = ROOT / "tests" / "fixtures" / "banks" / "piper_joe"
 
@@ -29,13 +36,6 @@ CLOT = Case("clot", {"long_journey": "yes", "leg_swelling": "yes", "leg_warm": "
 STRAIN = Case("strain", {"sudden_exercise": "yes", "bruising": "yes", "hurts_to_walk": "yes", "pain_location": "calf"},
               {"level": "self_care", "causes": ["calf_strain"]})
 WALKS_AWAY = Case("walks_away", {"pain_location": "thigh"})
-
-
-@pytest.fixture(scope="module")
-def recogniser():
-    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
-
-    return PocketsphinxRecogniser()
 
 
 class Visitors:
@@ -82,7 +82,7 @@ class Visitors:
 def make_kiosk(rules, prompts, recogniser, visitors, mouth, board, **kw):
     from voiceassist.speech.tts import Synthesiser
 
-    tts = kw.pop("tts", None) or Synthesiser(disk_cache=False, fixed_only=True)
+    tts = kw.pop("tts", None) or Synthesiser(cache_dir=KIOSK_SPEECH_CACHE, fixed_only=True)
     from voiceassist.voice import every_sentence
 
     tts.warm(every_sentence(rules, prompts), progress=False)
@@ -259,7 +259,7 @@ def test_slower_and_louder_do_not_carry_over_to_the_next_person(rules, prompts, 
     mouth = SpokenInput(bank.speech_rms)
     visitors = Visitors(bank, mouth, rules, [CLOT])
     speaker = SampleClockSpeaker()
-    tts = Synthesiser(disk_cache=False, fixed_only=True, rate_wpm=150)
+    tts = Synthesiser(cache_dir=KIOSK_SPEECH_CACHE, fixed_only=True, rate_wpm=150)
     said = {"done": False}
 
     seen = []

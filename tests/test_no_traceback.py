@@ -176,14 +176,12 @@ def test_a_thread_that_dies_is_one_line():
     assert out.stderr.strip() == "voiceassist: error: some-library-thread stopped: ZeroDivisionError: division by zero"
 
 
-def test_a_background_task_that_dies_ends_the_consultation_safely(rules, prompts):
+def test_a_background_task_that_dies_ends_the_consultation_safely(rules, prompts, recogniser, tts):
     """A task of ours that dies (here: preparing speech) ends the consultation
     with the safety advice, said and shown, and one line of why."""
     from voiceassist import background
     from voiceassist.bank import Bank
     from voiceassist.replay import Case, run_case_voice
-    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
-    from voiceassist.speech.tts import Synthesiser
 
     def broken():
         raise OSError("disk full")
@@ -191,7 +189,7 @@ def test_a_background_task_that_dies_ends_the_consultation_safely(rules, prompts
     background.start("warm-speech", broken).join()
     shown = []
     result = run_case_voice(rules, prompts, Case("clot", {"leg_swelling": "yes"}), Bank(BANKS / "espeak_us"),
-                            PocketsphinxRecogniser(), Synthesiser(disk_cache=False),
+                            recogniser, tts,
                             captions=lambda who, text: shown.append(text))
     assert result.ending == "error"
     assert result.error == "TaskFailed: background task warm-speech failed: OSError: disk full"

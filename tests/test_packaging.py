@@ -6,7 +6,11 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from conftest import ROOT, VIGNETTES
+
+pytestmark = pytest.mark.slow  # builds and installs a wheel
 
 
 def test_wheel_carries_rules_and_prompts_and_runs_elsewhere(tmp_path):

@@ -27,20 +27,6 @@ NOISE = FIXTURES / "noise"
 
 
 @pytest.fixture(scope="module")
-def recogniser():
-    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
-
-    return PocketsphinxRecogniser()
-
-
-@pytest.fixture(scope="module")
-def tts():
-    from voiceassist.speech.tts import Synthesiser
-
-    return Synthesiser(disk_cache=False)
-
-
-@pytest.fixture(scope="module")
 def cases(rules):
     return load_cases(VIGNETTES, rules)
 
@@ -54,6 +40,7 @@ def replay(rules, prompts, case, bank, recogniser, tts, **kw):
 # ---------------------------------------------------------------- every vignette
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bank_name", ["piper_joe", "espeak_us"])
 @pytest.mark.parametrize("noise_name", [None, "fan"])
 def test_every_vignette_spoken(bank_name, noise_name, rules, prompts, cases, recogniser, tts):
@@ -70,6 +57,7 @@ def test_every_vignette_spoken(bank_name, noise_name, rules, prompts, cases, rec
     assert not [f for r in results for f in _red_flag_flips(rules, r)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bank_name", ["espeak_gb_f", "espeak_029"])
 def test_accented_voices_reach_every_outcome(bank_name, rules, prompts, cases, recogniser, tts):
     """British and Caribbean voices, which pocketsphinx's US model fits worst.
@@ -94,6 +82,7 @@ def _red_flag_flips(rules, result):
             if t["question"] in red and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bank_name, at_least", [("piper_joe", 17), ("espeak_us", 19)])
 def test_in_babble_at_10_db_it_stays_safe(bank_name, at_least, rules, prompts, cases, recogniser, tts):
     """Other people talking (a committed recording) at 10 dB SNR: the hardest
@@ -153,6 +142,7 @@ def test_wav_in_another_rate_and_channel_count(tmp_path, rules, prompts, recogni
     assert result.passed
 
 
+@pytest.mark.slow
 def test_a_case_sounds_the_same_whatever_was_replayed_before_it(rules, prompts, cases, recogniser, tts):
     """Each simulated person starts at the first recording of every phrase. The
     bank used to keep one rotation for everybody, so a case's answers (and, in
@@ -315,6 +305,7 @@ def test_no_microphone_is_one_line_and_offers_the_keyboard():
     assert "voiceassist text" in lines[-1] and "microphone" in lines[-1].lower()
 
 
+@pytest.mark.slow
 def test_replay_bank_json(tmp_path):
     out = run_cli("replay", VIGNETTES, "--bank", BANKS / "piper_joe", "--engine", "pocketsphinx", "--json",
                   "--speak-to", tmp_path)

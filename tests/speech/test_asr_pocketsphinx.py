@@ -36,10 +36,8 @@ def prompts() -> dict:
 
 
 @pytest.fixture(scope="module")
-def rec():
-    from voiceassist.speech.pocketsphinx_engine import PocketsphinxRecogniser
-
-    return PocketsphinxRecogniser()
+def rec(recogniser):
+    return recogniser
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +73,7 @@ def score_voice(rec, speak, grammars, voice):
     return right, exact, total, failures
 
 
+@pytest.mark.slow
 def test_every_answer_and_location_phrase(rec, speak, grammars):
     """en-us+f2: all 47 phrases give the right answer with confidence >= 0.5
     (46 exactly; "yeah" comes back as "yes", the same answer)."""
@@ -84,6 +83,7 @@ def test_every_answer_and_location_phrase(rec, speak, grammars):
     assert exact >= 45
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("voice, minimum", [
     ("en-us", 45),      # measured 45/47: "knee" alone low (0.37), "whole leg" heard as "lower leg"
     ("en-us+m3", 43),   # measured 46/47: "whole leg" low
@@ -149,6 +149,7 @@ def test_endpointer_then_recogniser_in_noise(rec, speak, grammars):
     assert r.text == "my calf" and r.confidence >= 0.5, r
 
 
+@pytest.mark.slow
 def test_one_word_answers_are_not_held_to_a_higher_bar(rec):
     """"yes", "nope", "calf", "thigh": the one-word answers and places of the 5
     fixture voices, through the endpointer.  Measured: 50 of 65 understood at
@@ -279,6 +280,7 @@ def _answers_in_noise(rec, prompts_obj, noise_name, with_background):
     return right, wrong, total
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise_name, right_at_least, wrong_at_most", [
     ("fan", 56, 4),      # measured 61/74 right, 2 wrong (without the background: 38 right, 10 wrong)
     ("babble", 52, 12),  # measured 57/74 right, 9 wrong (without: 36 right, 24 wrong)
