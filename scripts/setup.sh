@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # python3-venv: the project's own environment; chromium: the kiosk caption
 # screen and its browser test.
 APT_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 chromium)
-EXTRAS="${VOICEASSIST_EXTRAS:-test}"
+# whisper: the second recogniser (benchmarks/README.md); test: the test suite.
+EXTRAS="${VOICEASSIST_EXTRAS:-whisper,test}"
 # sox: the tests read WAVs written by an independent program (24-bit, float).
 [[ "$EXTRAS" == *test* ]] && APT_PACKAGES+=(sox)
 

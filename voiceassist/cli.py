@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .speech.asr import ENGINES
 from .triage.rules import ConfigError, load
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -29,8 +30,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _voice(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
-                   help="recogniser: vosk when a model is found, else pocketsphinx (default auto)")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="recogniser (default auto: vosk when a model is found, else pocketsphinx and Whisper "
+                        "together when installed, else pocketsphinx)")
     p.add_argument("--model", metavar="PATH", help="a vosk model folder (also $VOSK_MODEL_PATH)")
     p.add_argument("--voice", metavar="NAME", help="espeak-ng voice for speech output, e.g. en-gb or en-us")
     p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words a minute (default 150)")

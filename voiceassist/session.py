@@ -41,6 +41,7 @@ BLOCK_MS = 30
 BARGE_IN_CONFIDENCE = 0.80  # a barge-in must be clearly in the grammar
 BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
 BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
+BARGE_IN_RECHECK_S = 1.0  # a slow recogniser that said no is asked again after this much more speech
 SENTENCE_PAUSE_S = 0.3  # between sentences, so that each one sinks in
 # Listened to before the first sentence: the endpointer learns the room's
 # noise floor, and the recogniser gets a noise profile for the first answer
@@ -306,7 +307,8 @@ class Consultation:
                     return self._recognise(event.audio, listen)
 
     def _recognise(self, audio: bytes, listen: Listen) -> Heard:
-        result: Recognition = self.recogniser.recognise(audio, listen.grammar, self.endpointer.background())
+        result: Recognition = self.recogniser.recognise(audio, listen.grammar, self.endpointer.background(),
+                                                        meanings=listen.meanings)
         if result.text:
             self.captions("heard", f"{result.text} ({result.confidence:.2f})")
         else:
@@ -338,6 +340,7 @@ class _BargeIn:
         self.start = 0
         self.speaking = False
         self.next_try = BARGE_IN_MIN_S
+        self.next_full_try = 0.0  # for a recogniser with a quick screen (_try)
 
     def playing(self, samples: np.ndarray, rate: int) -> None:
         self.reference = to_mono16k(np.asarray(samples), rate).astype(np.float32) * self.c.speaker.gain
@@ -351,10 +354,11 @@ class _BargeIn:
         for event in events:
             if isinstance(event, SpeechStarted):
                 self.speaking, self.audio, self.next_try = True, bytearray(), BARGE_IN_MIN_S
+                self.next_full_try = 0.0
                 self.start = self.pos - len(block) // 2
             elif isinstance(event, Utterance):
                 self.speaking = False
-                heard = self._try(bytes(self.audio + block))
+                heard = self._try(bytes(self.audio + block), final=True)
                 if heard:
                     return heard
             elif isinstance(event, NoInput):
@@ -392,12 +396,26 @@ class _BargeIn:
             return None
         return np.clip(residual, -32768, 32767).astype("<i2").tobytes()
 
-    def _try(self, audio: bytes) -> Heard | None:
+    def _try(self, audio: bytes, final: bool = False) -> Heard | None:
         clean = self._without_echo(audio)
         if clean is None:
             return None
         # The room as heard while listening; this endpointer's frames have our own voice in them.
-        result = self.c.recogniser.recognise(clean, self.listen.grammar, self.c.endpointer.background())
+        heard = (clean, self.listen.grammar, self.c.endpointer.background())
+        # Speech over a question is tried every 0.3 s, and babble is speech: a
+        # recogniser that is slow but sure screens it with its quick part
+        # first (pocketsphinx, for the pair with Whisper), and once the slow
+        # part has said no, asks it again only after another second of speech
+        # or at the end of it, so that the microphone is never left behind.
+        screen = getattr(self.c.recogniser, "screen", None)
+        if screen is not None:
+            first = screen.recognise(*heard, meanings=self.listen.meanings)
+            if not first.text or first.confidence < BARGE_IN_CONFIDENCE:
+                return None
+            if not final and seconds_of(audio) < self.next_full_try:
+                return None
+            self.next_full_try = seconds_of(audio) + BARGE_IN_RECHECK_S
+        result = self.c.recogniser.recognise(*heard, meanings=self.listen.meanings)
         if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
             self.c._answer_end = time.monotonic()
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")

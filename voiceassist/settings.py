@@ -74,8 +74,10 @@ class Settings:
         return out
 
     def check(self, origin: str = "settings") -> None:
-        if self.engine not in ("auto", "vosk", "pocketsphinx"):
-            raise SettingsError(f"{origin}: engine must be auto, vosk or pocketsphinx, not {self.engine!r}")
+        from .speech.asr import ENGINES
+
+        if self.engine not in ENGINES:
+            raise SettingsError(f"{origin}: engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if not 80 <= self.rate <= 260:
             raise SettingsError(f"{origin}: rate must be between 80 and 260 words a minute")
         for name in ("reject_below", "confirm_below", "red_flag_no_accept"):

@@ -7,6 +7,7 @@ are in the comments; thresholds sit a little below them.
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -219,11 +220,15 @@ def no_models(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_auto_falls_back_to_pocketsphinx_and_says_so(no_models):
+def test_auto_falls_back_to_pocketsphinx_and_says_so(no_models, monkeypatch):
+    """No vosk model and no whisper extra (a core install): pocketsphinx alone, said in one line."""
+    for module in ("ctranslate2", "faster_whisper", "faster_whisper.feature_extractor"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails, as when not installed
     lines = []
     r = create_recogniser("auto", log=lines.append)
     assert r.name == "pocketsphinx"
     assert len(lines) == 1 and "pocketsphinx" in lines[0] and "voiceassist models download" in lines[0]
+    assert "voiceassist[whisper]" in lines[0]
 
 
 def test_explicit_vosk_without_model_and_bad_engine(no_models):
@@ -234,7 +239,7 @@ def test_explicit_vosk_without_model_and_bad_engine(no_models):
     with pytest.raises(SpeechError, match="no vosk model at"):
         create_recogniser("auto", model_path=no_models, log=lambda m: None)  # a folder, but no model
     with pytest.raises(SpeechError, match="unknown speech engine"):
-        create_recogniser("whisper", log=lambda m: None)
+        create_recogniser("google", log=lambda m: None)
     assert models.find_model() is None and models.find_model(no_models) is None
 
 

@@ -44,8 +44,10 @@ def vocabulary(prompts: Prompts, kind: str, finding: str | None = None) -> dict[
     return out
 
 
-def grammar(prompts: Prompts, kind: str, finding: str | None = None) -> list[str]:
-    return list(vocabulary(prompts, kind, finding))
+def grammar(prompts: Prompts, kind: str, finding: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The phrases to listen for, and what each means ("answer:yes"), for the recogniser."""
+    vocab = vocabulary(prompts, kind, finding)
+    return tuple(vocab), tuple(f"{p.kind}:{p.value}" for p in vocab.values())
 
 
 def parse(text: str, vocab: dict[str, Parsed]) -> Parsed | None:

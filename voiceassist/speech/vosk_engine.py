@@ -52,7 +52,8 @@ class VoskRecogniser:
     def missing_words(self, phrases: Sequence[str]) -> list[str]:
         return sorted(w for w in words_of(phrases) if self._model.vosk_model_find_word(w) == -1)
 
-    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"") -> Recognition:
+    def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"",
+                  meanings: Sequence[str] | None = None) -> Recognition:
         # `background` is not used: whether noise reduction helps vosk's
         # acoustic model could not be measured here (no English model).
         phrases = normalise_grammar(grammar)

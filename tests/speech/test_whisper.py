@@ -1,0 +1,232 @@
+"""Whisper tiny.en (the whisper extra) and the pair that must agree with
+pocketsphinx: the real model on the committed recordings, through the real
+endpointer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from voiceassist.bank import Bank, heard_by_endpointer
+from voiceassist.dialogue import answers as answer_text
+from voiceassist.speech.asr import Recognition, SpeechError, create_recogniser, meaning_of
+from voiceassist.speech.audio import load_wav
+
+pytest.importorskip("faster_whisper", reason="the whisper extra is not installed")
+
+BANKS = ROOT / "tests" / "fixtures" / "banks"
+NOISE = ROOT / "tests" / "fixtures" / "noise"
+PLACES = ("calf", "behind_knee", "heel", "thigh", "whole_leg")
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    from voiceassist.speech.whisper_engine import WhisperRecogniser
+
+    return WhisperRecogniser()
+
+
+@pytest.fixture(scope="module")
+def combined(whisper, recogniser):
+    from voiceassist.speech.combined_engine import CombinedRecogniser
+
+    return CombinedRecogniser(recogniser, whisper)
+
+
+def _kind(meaning):
+    return ("choice", "pain_location") if meaning in PLACES else ("yes_no", None)
+
+
+def _hear(rec, prompts, bank, clip, meaning, **noise):
+    """(meaning heard or None, confidence) for one recording through the endpointer."""
+    utterance, background = heard_by_endpointer(clip, None, speech_rms=bank.speech_rms, **noise)
+    if utterance is None:
+        return None, 0.0
+    phrases, meanings = answer_text.grammar(prompts, *_kind(meaning))
+    r = rec.recognise(utterance, phrases, background, meanings=meanings)
+    parsed = answer_text.parse(r.text, answer_text.vocabulary(prompts, *_kind(meaning))) if r.text else None
+    return (parsed.value if parsed else None), r.confidence
+
+
+def _answers(bank):
+    return [(m, clip) for m in ("yes", "no", "unknown") + PLACES for clip in bank.clips[m]]
+
+
+@pytest.mark.slow
+def test_every_answer_of_the_neural_voice(whisper, prompts):
+    """piper_joe, clean: the answer and place phrases (47), right and at or
+    above the dialogue's bar (0.35). Measured 45 of 47: Whisper alone hears
+    two "thigh" phrases as "go back" or unsure (the pair gets them right)."""
+    bank = Bank(BANKS / "piper_joe")
+    heard = [(m, *_hear(whisper, prompts, bank, clip, m)) for m, clip in _answers(bank)]
+    wrong = [(m, got, c) for m, got, c in heard if got != m or c < 0.35]
+    assert len(heard) == 47 and len(wrong) <= 2, wrong
+
+
+def test_the_numpy_decoder_scores_as_ctranslate2_does(whisper, prompts):
+    """The phrases are scored by Whisper's decoder in numpy (faster than
+    CTranslate2's `align` for a grammar); CTranslate2's own forced decoding of
+    the same phrases must give the same token probabilities."""
+    import ctranslate2
+
+    from voiceassist.speech import whisper_engine as w
+
+    bank = Bank(BANKS / "espeak_us")
+    utterance, _ = heard_by_endpointer(bank.clip("calf", 1), None, speech_rms=bank.speech_rms)
+    phrases = ("my calf", "my heel", "my whole leg", "go back")
+    samples = np.frombuffer(utterance, "<i2")
+    frames = max(w._MIN_FRAMES, -(-len(samples) // w._HOP) + w._PAD_FRAMES)
+    x = samples.astype(np.float32) / 32768.0
+    mel = whisper._features(x, padding=frames * w._HOP - len(x) + w._HOP)[:, :frames]
+    encoded = whisper._model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=True)
+    # align scores the text's tokens (it gives the end of the text no probability): compare those.
+    tokens = [whisper._tokenizer.encode(" " + p, add_special_tokens=False).ids for p in phrases]
+    aligned = whisper._model.align(ctranslate2.StorageView.from_array(np.repeat(np.asarray(encoded), 4, axis=0)),
+                                   whisper._start, tokens, [frames] * 4)
+    memory = whisper._decoder.cross_attention_memory(np.asarray(encoded)[0])
+    for phrase, toks, result in zip(phrases, tokens, aligned):
+        # The last token's probability alone: score it as the phrase's "ending".
+        ours = whisper._decoder.score_trie(w._Trie(whisper._start, [toks[:-1]]), memory, 0.0, [toks[-1]],
+                                           (np.inf, 1))[0]
+        theirs = float(np.log(np.asarray(result.text_token_probs)).sum())
+        # int8 (CTranslate2) against float32 (numpy): within 0.25 nats a token (measured at most 0.23).
+        assert ours == pytest.approx(theirs, abs=0.25 * len(toks)), phrase
+
+
+def test_speech_that_is_not_an_answer_is_not_taken_at_once(whisper, prompts):
+    """The bank's out-of-grammar sentences ("banana sandwich please"), with
+    both grammars: never at or above the confirmation bar (0.70)."""
+    taken = []
+    for voice in ("piper_joe", "espeak_us", "espeak_gb_f"):
+        bank = Bank(BANKS / voice)
+        for clip in bank.clips["out_of_grammar"]:
+            utterance, background = heard_by_endpointer(clip, None, speech_rms=bank.speech_rms)
+            for kind in (("yes_no", None), ("choice", "pain_location")):
+                phrases, meanings = answer_text.grammar(prompts, *kind)
+                r = whisper.recognise(utterance, phrases, background, meanings=meanings)
+                if r.confidence >= 0.70:
+                    taken.append((voice, r.text, r.confidence))
+    assert not taken
+
+
+def test_silence_and_a_too_short_sound_are_nothing(whisper, combined):
+    for rec in (whisper, combined):
+        r = rec.recognise(b"\0" * 800, ["yes", "no"])
+        assert r.text == "" and r.confidence == 0.0
+
+
+def test_a_missing_model_is_one_line(tmp_path):
+    from voiceassist.speech.whisper_engine import WhisperRecogniser
+
+    with pytest.raises(SpeechError) as err:
+        WhisperRecogniser(tmp_path)
+    assert "no Whisper model at" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_auto_takes_both_engines_when_whisper_is_installed(monkeypatch, tmp_path):
+    monkeypatch.setenv("VOSK_MODEL_PATH", str(tmp_path / "none"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    said = []
+    rec = create_recogniser("auto", log=said.append)
+    assert rec.name == "pocketsphinx+whisper"
+    assert said[0].startswith("speech recognition: pocketsphinx+whisper")
+
+
+# ---------------------------------------------------------------- the pair
+
+
+def _scores(phrases, posterior, best, in_grammar=1.0):
+    from voiceassist.speech.whisper_engine import PhraseScores
+
+    return PhraseScores(tuple(phrases), np.asarray(posterior, float), best, in_grammar, "")
+
+
+YES_NO = ["yes", "yeah", "no", "repeat"]
+MEANINGS = meaning_of(YES_NO, ["answer:yes", "answer:yes", "answer:no", "command:repeat"])
+
+
+def test_agreement_on_the_meaning_is_taken():
+    """pocketsphinx heard "yes", Whisper "yeah": the same answer, both sure of it."""
+    from voiceassist.speech.combined_engine import combine
+
+    r = combine(Recognition("yes", 0.6, "pocketsphinx"), _scores(YES_NO, [0.2, 0.7, 0.05, 0.05], 1), MEANINGS)
+    assert r.text == "yes" and r.confidence == pytest.approx(1 - 0.4 * 0.1)
+
+
+def test_disagreement_is_never_taken_at_once():
+    """Babble heard as a confident "no" by pocketsphinx, as "yes" by Whisper:
+    the more believable is offered, below the confirmation bar."""
+    from voiceassist.speech.combined_engine import DISAGREEMENT_MAX, combine
+
+    r = combine(Recognition("no", 1.0, "pocketsphinx"), _scores(YES_NO, [0.9, 0.0, 0.1, 0.0], 0), MEANINGS)
+    assert r.text == "no" and r.confidence == DISAGREEMENT_MAX < 0.70
+    assert "yes" in r.alternatives  # the dialogue sees the contest (confirmed in noise too)
+
+
+def test_pocketsphinx_rejected_candidate_counts_when_whisper_agrees():
+    """A strong accent: pocketsphinx's "calf" fell below its own floor, Whisper heard it too."""
+    from voiceassist.speech.combined_engine import combine
+
+    phrases = ["calf", "heel"]
+    r = combine(Recognition("", 0.05, "pocketsphinx", ["calf"]), _scores(phrases, [0.95, 0.05], 0),
+                meaning_of(phrases, None))
+    assert r.text == "calf" and r.confidence >= 0.9
+
+
+def test_speech_outside_the_grammar_lowers_even_an_agreement():
+    from voiceassist.speech.combined_engine import combine
+
+    r = combine(Recognition("yes", 0.9, "pocketsphinx"), _scores(YES_NO, [1.0, 0, 0, 0], 0, in_grammar=0.05),
+                MEANINGS)
+    assert r.text == "" or r.confidence < 0.35
+
+
+@pytest.mark.slow
+def test_accented_voices_in_babble_answers_the_pair_takes_at_once_are_right(combined, prompts):
+    """The two accented voices' answers in babble at 10 dB: what the pair
+    takes at once (0.70 and above) is right. pocketsphinx alone took 12% of
+    them wrongly (measured: benchmarks/README.md)."""
+    babble = load_wav(NOISE / "babble.wav")
+    wrong_at_once = total = 0
+    for voice in ("espeak_gb_f", "espeak_029"):
+        bank = Bank(BANKS / voice)
+        for n, (m, clip) in enumerate(_answers(bank)):
+            got, confidence = _hear(combined, prompts, bank, clip, m, noise=babble, snr_db=10.0, seed=n)
+            total += 1
+            wrong_at_once += got != m and confidence >= 0.70
+    assert wrong_at_once <= 0.03 * total, (wrong_at_once, total)
+
+
+# ---------------------------------------------------------------- as a user runs it
+
+
+@pytest.mark.slow
+def test_a_consultation_in_babble_with_the_pair_from_the_command_line(tmp_path):
+    """`voiceassist replay --engine pocketsphinx+whisper`: the Caribbean voice,
+    people talking at 10 dB, a clot with breathlessness (an ambulance)."""
+    from conftest import VIGNETTES, run_cli
+
+    import yaml
+
+    case = next(c for c in yaml.safe_load(VIGNETTES.read_text()) if c["id"] == "dvt_with_pe_signs")
+    cases = tmp_path / "one.yaml"
+    cases.write_text(yaml.safe_dump([case]))
+    out = run_cli("replay", cases, "--bank", BANKS / "espeak_029", "--engine", "pocketsphinx+whisper",
+                  "--noise", NOISE / "babble.wav", "--snr", "10", "--json")
+    assert out.returncode == 0, out.stderr
+    assert "speech recognition: pocketsphinx+whisper" in out.stderr and "Traceback" not in out.stderr
+    import json
+
+    result = json.loads(out.stdout.splitlines()[0])
+    assert result["outcome"]["level"] == "ambulance" and result["outcome"]["emergency"]
+
+
+@pytest.mark.parametrize("engine", ["whisper", "pocketsphinx+whisper"])
+def test_no_microphone_is_one_line_with_either_engine(engine):
+    from conftest import run_cli
+
+    out = run_cli("run", "--engine", engine)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "voiceassist text" in out.stderr.strip().splitlines()[-1]
