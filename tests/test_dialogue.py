@@ -288,6 +288,31 @@ def test_an_unsure_stop_while_confirming_goes_back_to_the_question(d, prompts):
     assert turn.instruction
 
 
+def test_a_doubtful_yes_to_a_confirmation_is_asked_again(d, prompts):
+    """A confirmation's yes takes the answer and nothing checks it: unsure
+    and nearly a "no" (two engines that disagree), it is asked again."""
+    question = answer_until(d, "clot_signs").listen
+    d.handle(Heard("no", confidence=0.6))  # -> "I heard no. Is that right?"
+    turn = d.handle(Heard("yes", confidence=0.69, snr_db=10.0, alternatives=("no",)))
+    assert turn.listen.kind == "confirm" and turn.listen.confirming == "no"
+    assert not any(f in d.answers for f in question.findings)
+    d.handle(Heard("yes", confidence=0.69, snr_db=10.0, alternatives=("yeah",)))  # unsure, not contested: taken
+    assert all(d.answers[f] == "no" for f in question.findings)
+
+
+def test_a_doubtful_stop_is_not_taken_for_stopping(d, prompts):
+    """Babble: one engine heard "quit", the other "yes". The person is not
+    asked whether to stop: the question is asked again."""
+    turn = d.start()
+    turn = d.handle(Heard("quit", confidence=0.69, snr_db=10.0, alternatives=("yes",)))
+    assert turn.say[-1] != prompts.say("confirm_stop") and not turn.done
+    assert turn.listen.question == "pe_signs" and turn.listen.kind == "yes_no"
+    turn = d.handle(Heard("quit", confidence=0.69, snr_db=10.0, alternatives=("repeat",)))  # only commands
+    assert turn.say == [prompts.say("confirm_stop")]
+    turn = d.handle(Heard("yes", confidence=0.69, snr_db=10.0, alternatives=("no",)))  # "Do you want to stop?"
+    assert not turn.done and turn.listen.kind == "confirm"
+
+
 def test_in_noise_a_no_that_could_hide_a_more_urgent_outcome_is_confirmed(d, prompts):
     """Found by the babble test: "yes" to walking pain heard as a sure "no"."""
     turn = answer_until(d, "walking_pain")

@@ -165,6 +165,8 @@ class Dialogue:
             return self._not_understood(event, parsed, vocab, last_guess)
         if parsed.kind == "command":
             if parsed.value == "stop" and listen.kind != "offer" and self._unsure(event):
+                if self._doubtful(parsed, event, vocab):
+                    return self._failed("no_match")
                 # Stopping loses the whole consultation: in noise or when
                 # unsure (babble is taken for "stop", measured), ask first.
                 # If that comes while confirming an answer, a "no" goes back
@@ -176,6 +178,8 @@ class Dialogue:
         if listen.kind == "offer":
             return self._offer(value)
         if listen.kind == "confirm":
+            if value == YES and self._doubtful(parsed, event, vocab):
+                return self._failed("no_match")
             return self._confirm(value, event)
         return self._answer(value, event, self._noisy(event) and self._contested(parsed, event, vocab))
 
@@ -216,13 +220,21 @@ class Dialogue:
     def _unsure(self, event: Heard) -> bool:
         return event.confidence < self.settings.red_flag_no_accept or self._noisy(event)
 
+    def _doubtful(self, parsed: answer_text.Parsed, event: Heard, vocab: dict) -> bool:
+        """Unsure, and another meaning nearly chosen: not to be taken where
+        nothing checks it afterwards, a confirmation's yes (it takes the
+        answer) and "stop" (it ends the consultation).  Asked again instead.
+        Two engines that disagree give this (combined_engine.py): in babble,
+        a Caribbean voice's "yes" was heard as "quit" by one and "yes" by the
+        other, and a "no" to "Do you want to stop now?" as a yes (measured)."""
+        return event.confidence < self.settings.confirm_below and self._contested(parsed, event, vocab)
+
     @staticmethod
     def _contested(parsed: answer_text.Parsed, event: Heard, vocab: dict) -> bool:
         """Another answer was nearly chosen: "i have" with "i haven't" close
         behind.  Babble masks the short "n't", and the recogniser is then as
-        sure of the wrong one (measured: confidence 1.0)."""
-        if parsed.kind == "command":
-            return False
+        sure of the wrong one (measured: confidence 1.0).  For a command, any
+        answer nearly chosen."""
         for alternative in event.alternatives:
             other = answer_text.parse(alternative, vocab)
             if other is not None and other.kind != "command" and other != parsed:
