@@ -1,13 +1,18 @@
 """Voice benchmarks: answer accuracy in noise, turn latency, start-up, memory.
 
-    python benchmarks/voice.py accuracy [--banks piper_joe,espeak_us] [--engine pocketsphinx]
-    python benchmarks/voice.py latency
-    python benchmarks/voice.py startup
-    python benchmarks/voice.py unanswered [--banks piper_joe,espeak_us]
+    python benchmarks/voice.py accuracy [--engine pocketsphinx,whisper,pocketsphinx+whisper] [--banks ...] [--jobs 2]
+    python benchmarks/voice.py answers [--engine ...]
+    python benchmarks/voice.py latency [--engine ...]
+    python benchmarks/voice.py startup [--engine ...]
+    python benchmarks/voice.py unanswered [--engine ...] [--banks piper_joe,espeak_us]
+
+--engine takes one engine or several, comma-separated (default: the three
+measured here); every command prints one table with a row per engine, all
+measured in the same run.
 
 accuracy: every public vignette is replayed through the real recogniser from
 each bank, clean and with babble and fan noise mixed in at 20, 10 and 6 dB
-SNR. It prints, per bank and condition:
+SNR. It prints, per engine, bank and condition:
   - answers correct: the share of answers the dialogue took that are what the
     patient meant (after reprompts and confirmations, as a person would
     experience it);
@@ -16,8 +21,14 @@ SNR. It prints, per bank and condition:
   - unconfirmed flips: a red-flag yes taken as no (or no as yes) without a
     confirmation; the aim is none;
   - cases passed (level and causes as expected) and safety failures.
+  (engine, bank) jobs run in --jobs processes at once.
+answers: every answer and place recording of every bank, one at a time,
+through the endpointer and the recogniser, clean and in noise: right, taken
+wrongly at or above the confirmation bar (0.70: accepted at once), and
+rejected; also yes/no flips.
 latency: end of the answer's audio (after the endpointing silence) to the
-first sample of the next sentence ready to play: median and 95th percentile.
+first sample of the next sentence ready to play: median and 95th percentile,
+over the public vignettes, clean and in babble at 10 dB.
 startup: a new process, from start to the first question's audio ready
 (including the 0.5 s the consultation listens to the room first), and its
 peak memory.
@@ -27,8 +38,7 @@ scripts/make_fixtures.py makes the banks, so the figures repeat exactly),
 goes through the microphone path (endpointer, recogniser) with the yes/no
 grammar and with the pain-location grammar. It prints how often it was taken
 as something the grammar holds: at all (not rejected), at or above the
-confirmation bar, and as an answer rather than a command. Lowering the
-recogniser's confidence bar helps accented answers and raises these figures.
+confirmation bar, and as an answer rather than a command.
 """
 
 from __future__ import annotations
@@ -49,71 +59,174 @@ NOISE = ROOT / "tests" / "fixtures" / "noise"
 CONDITIONS = [("clean", None, None)] + [(f"{n} {snr} dB", n, snr) for n in ("fan", "babble") for snr in (20, 10, 6)]
 
 
+ENGINES = "pocketsphinx,whisper,pocketsphinx+whisper"
+_BUILT: dict[str, tuple] = {}
+
+
 def _parts(engine: str):
-    from voiceassist.settings import Settings
-    from voiceassist.triage.rules import load
-    from voiceassist.voice import build
+    """rules, prompts and the voice parts for one engine, built once a process."""
+    if engine not in _BUILT:
+        from voiceassist.settings import Settings
+        from voiceassist.triage.rules import load
+        from voiceassist.voice import build
 
-    rules, prompts = load()
-    parts = build(Settings(engine=engine), prompts, log=lambda line: print(f"# {line}", file=sys.stderr))
-    return rules, prompts, parts
+        rules, prompts = load()
+        parts = build(Settings(engine=engine), prompts, log=lambda line: print(f"# {line}", file=sys.stderr))
+        _BUILT[engine] = rules, prompts, parts
+    return _BUILT[engine]
 
 
-def accuracy(args) -> None:
+def _accuracy_rows(job: tuple[str, str, str | None]) -> list[dict]:
+    """Every condition for one engine and bank (one process's work)."""
     from voiceassist.bank import Bank
     from voiceassist.replay import load_cases, run_case_voice
     from voiceassist.speech import audio
 
-    rules, prompts, parts = _parts(args.engine)
+    engine, bank_name, conditions = job
+    rules, prompts, parts = _parts(engine)
     cases = load_cases(VIGNETTES, rules)
     red = {q.id for q in rules.questions if q.red_flag}
     rows = []
-    for bank_name in args.banks.split(","):
-        for label, noise_name, snr in CONDITIONS:
-            if args.conditions and label.split()[0] not in args.conditions.split(","):
-                continue
-            bank = Bank(BANKS / bank_name)
-            noise = audio.load_wav(NOISE / f"{noise_name}.wav") if noise_name else None
-            results = [run_case_voice(rules, prompts, c, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
-                                      noise=noise, snr_db=snr, seed=n) for n, c in enumerate(cases)]
-            turns = [t for r in results for t in r.turns]
-            correct = sum(t["meant"] == t["answer"] for t in turns)
-            first = sum(t["meant"] == t["answer"] and t["attempts"] == 1 for t in turns)
-            flips = sum(
-                1 for t in turns
-                if t["question"] in red and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1
-            )
-            rows.append({
-                "engine": parts.recogniser.name, "bank": bank_name, "condition": label,
-                "answers": len(turns), "correct": correct / max(1, len(turns)), "first_try": first / max(1, len(turns)),
-                "unconfirmed_flips": flips, "passed": sum(bool(r.passed) for r in results), "cases": len(results),
-                "safety_failures": sum(r.safety_failure(rules.levels) for r in results),
-                "ended_early": sum(r.ending not in ("completed", None) for r in results),
-            })
-            r = rows[-1]
-            print(f"{r['engine']:<13} {bank_name:<12} {label:<14} answers {r['answers']:>4}  correct {r['correct']:6.1%}"
-                  f"  first try {r['first_try']:6.1%}  flips {flips}  passed {r['passed']}/{r['cases']}"
-                  f"  safety failures {r['safety_failures']}  ended early {r['ended_early']}", flush=True)
+    for label, noise_name, snr in CONDITIONS:
+        if conditions and not {label, label.split()[0]} & set(conditions.split(",")):
+            continue
+        bank = Bank(BANKS / bank_name)
+        noise = audio.load_wav(NOISE / f"{noise_name}.wav") if noise_name else None
+        results = [run_case_voice(rules, prompts, c, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
+                                  noise=noise, snr_db=snr, seed=n) for n, c in enumerate(cases)]
+        turns = [t for r in results for t in r.turns]
+        rows.append({
+            "engine": engine, "bank": bank_name, "condition": label, "answers": len(turns),
+            "correct": sum(t["meant"] == t["answer"] for t in turns) / max(1, len(turns)),
+            "first_try": sum(t["meant"] == t["answer"] and t["attempts"] == 1 for t in turns) / max(1, len(turns)),
+            "unconfirmed_flips": sum(1 for t in turns if t["question"] in red
+                                     and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1),
+            "passed": sum(bool(r.passed) for r in results), "cases": len(results),
+            "safety_failures": sum(r.safety_failure(rules.levels) for r in results),
+            "ended_early": sum(r.ending not in ("completed", None) for r in results),
+            # What went wrong where, to look into (replay the case with --bank and --speak-to).
+            "not_passed": [f"{r.case.id}: {r.level or r.error} (expected {r.case.expect['level']}), {r.ending}"
+                           for r in results if not r.passed],
+        })
+        r = rows[-1]
+        print(f"{engine:<21} {bank_name:<12} {label:<13} answers {r['answers']:>4}  correct {r['correct']:6.1%}"
+              f"  first try {r['first_try']:6.1%}  flips {r['unconfirmed_flips']}  passed {r['passed']}/{r['cases']}"
+              f"  less urgent {r['safety_failures']}  ended early {r['ended_early']}", flush=True)
+    return rows
+
+
+def accuracy(args) -> None:
+    jobs = [(e, b, args.conditions) for b in args.banks.split(",") for e in args.engine.split(",")]
+    if args.jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
+            rows = [r for part in pool.imap(_accuracy_rows, jobs) for r in part]
+    else:
+        rows = [r for job in jobs for r in _accuracy_rows(job)]
+    order = {label: n for n, (label, _, _) in enumerate(CONDITIONS)}
+    rows.sort(key=lambda r: (r["bank"], order[r["condition"]], args.engine.split(",").index(r["engine"])))
+    print("\n| bank | condition | engine | correct | first try | flips | passed | less urgent | ended early |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['bank']} | {r['condition']} | {r['engine']} | {r['correct']:.1%} | {r['first_try']:.1%} |"
+              f" {r['unconfirmed_flips']} | {r['passed']}/{r['cases']} | {r['safety_failures']} | {r['ended_early']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def answers(args) -> None:
+    """Single answers: every answer and place recording, cut by the endpointer,
+    in every condition of the accuracy table; one row per voice and
+    condition, the engines side by side."""
+    from voiceassist.bank import Bank, heard_by_endpointer
+    from voiceassist.dialogue import answers as answer_text
+    from voiceassist.settings import Settings
+    from voiceassist.speech import audio
+
+    settings = Settings()
+    engines = args.engine.split(",")
+    voices = args.banks.split(",")
+    conditions = [c for c in CONDITIONS if not args.conditions
+                  or {c[0], c[0].split()[0]} & set(args.conditions.split(","))]
+    kinds = {"answers": ("yes_no", None), "pain_location": ("choice", "pain_location")}
+    counts = {}  # (engine, voice, condition) -> counts
+    for engine in engines:
+        rules, prompts, parts = _parts(engine)
+        for label, noise_name, snr in conditions:
+            noise = audio.load_wav(NOISE / f"{noise_name}.wav") if noise_name else None
+            for voice in voices:
+                c = counts[(engine, voice, label)] = dict.fromkeys(["n", "right", "wrong_accepted", "rejected", "flips"], 0)
+                bank = Bank(BANKS / voice)
+                files = json.loads((BANKS / voice / "phrases.json").read_text())["files"]
+                for n, (name, phrase) in enumerate(sorted(files.items())):
+                    if phrase["kind"] not in kinds or phrase["id"] not in ("yes", "no", "dont_know") and phrase["kind"] == "answers":
+                        continue
+                    meaning = {"dont_know": "unknown"}.get(phrase["id"], phrase["id"])
+                    utterance, background = heard_by_endpointer(audio.load_wav(BANKS / voice / name), parts.endpoint,
+                                                                 speech_rms=bank.speech_rms, noise=noise, snr_db=snr,
+                                                                 seed=n)
+                    c["n"] += 1
+                    if utterance is None:
+                        c["rejected"] += 1
+                        continue
+                    vocab = answer_text.vocabulary(prompts, *kinds[phrase["kind"]])
+                    phrases, meanings = answer_text.grammar(prompts, *kinds[phrase["kind"]])
+                    r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
+                    parsed = answer_text.parse(r.text, vocab) if r.text else None
+                    if parsed is None or r.confidence < settings.reject_below:
+                        c["rejected"] += 1
+                    elif parsed.value == meaning:
+                        c["right"] += 1
+                    else:
+                        c["wrong_accepted"] += r.confidence >= settings.confirm_below
+                        c["flips"] += {parsed.value, meaning} == {"yes", "no"}
+            total = _sum([counts[(engine, v, label)] for v in voices])
+            print(f"{engine:<21} {label:<13} {total['n']} answers: right {total['right'] / total['n']:.1%},"
+                  f" wrong and accepted {total['wrong_accepted'] / total['n']:.1%},"
+                  f" rejected {total['rejected'] / total['n']:.1%}, yes/no flips {total['flips']}", flush=True)
+
+    def cell(c):
+        return f"{c['right'] / c['n']:.0%} / {c['wrong_accepted']}" + (f" ({c['flips']} flips)" if c["flips"] else "")
+
+    print("\nright / wrong and accepted at once (of each voice's answers; yes/no flips among them)\n")
+    print("| voice | condition | answers | " + " | ".join(engines) + " |")
+    print("|---|---|---|" + "---|" * len(engines))
+    for voice in voices + ["all"]:
+        for label, _, _ in conditions:
+            row = [_sum([counts[(e, v, label)] for v in (voices if voice == "all" else [voice])]) for e in engines]
+            print(f"| {voice} | {label} | {row[0]['n']} | " + " | ".join(cell(c) for c in row) + " |")
+    if args.json:
+        Path(args.json).write_text(json.dumps([{"engine": e, "bank": v, "condition": label, **c}
+                                               for (e, v, label), c in counts.items()], indent=1))
+
+
+def _sum(parts: list[dict]) -> dict:
+    return {k: sum(p[k] for p in parts) for k in parts[0]}
 
 
 def latency(args) -> None:
     from voiceassist.bank import Bank
     from voiceassist.replay import load_cases, run_case_voice
+    from voiceassist.speech import audio
 
-    rules, prompts, parts = _parts(args.engine)
-    cases = load_cases(VIGNETTES, rules)
-    bank = Bank(BANKS / args.banks.split(",")[0])
-    values = []
-    for c in cases:
-        r = run_case_voice(rules, prompts, c, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint)
-        values += r.stats.latencies_s
-    values.sort()
-    p95 = values[int(0.95 * (len(values) - 1))]
-    print(f"{parts.recogniser.name}: turn latency beyond the endpointing silence "
-          f"({parts.endpoint.end_silence_ms} ms), {len(values)} turns: "
-          f"median {statistics.median(values) * 1000:.0f} ms, 95th percentile {p95 * 1000:.0f} ms")
+    print("| engine | condition | turns | median | 95th percentile |")
+    print("|---|---|---|---|---|")
+    for engine in args.engine.split(","):
+        rules, prompts, parts = _parts(engine)
+        cases = load_cases(VIGNETTES, rules)
+        bank = Bank(BANKS / args.banks.split(",")[0])
+        for label, noise in (("clean", None), ("babble 10 dB", audio.load_wav(NOISE / "babble.wav"))):
+            values = []
+            for n, c in enumerate(cases):
+                r = run_case_voice(rules, prompts, c, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
+                                   noise=noise, snr_db=10 if noise is not None else None, seed=n)
+                values += r.stats.latencies_s
+            values.sort()
+            p95 = values[int(0.95 * (len(values) - 1))]
+            print(f"| {engine} | {label} | {len(values)} | {statistics.median(values) * 1000:.0f} ms |"
+                  f" {p95 * 1000:.0f} ms |", flush=True)
+    print(f"(beyond the endpointing silence, {parts.endpoint.end_silence_ms} ms; bank {args.banks.split(',')[0]})")
 
 
 # Said to the assistant, but not answers: small talk, other complaints, a
@@ -135,41 +248,50 @@ def unanswered(args) -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     import make_fixtures  # the patients' voices, as the banks were made
 
-    rules, prompts, parts = _parts(args.engine)
     settings = Settings()
-    grammars = [answer_text.vocabulary(prompts, "yes_no"), answer_text.vocabulary(prompts, "choice", "pain_location")]
-    total = {"n": 0, "taken": 0, "as_answer": 0, "confident": 0}
+    spoken = {}  # voice -> [(sentence, utterance, background)]: cut once, heard by every engine
     for voice in args.banks.split(","):
         synthesise = make_fixtures.synthesiser(make_fixtures.VOICES[voice])
-        counts = dict.fromkeys(total, 0)
-        examples = []
+        spoken[voice] = []
         for sentence in NOT_ANSWERS:
             speech = audio.to_mono16k(make_fixtures.prepare(*synthesise(sentence)), make_fixtures.RATE)
-            # Cut once: the same audio is then heard with each grammar.
-            utterance, background = heard_by_endpointer(speech, parts.endpoint)
-            for vocab in grammars:
-                counts["n"] += 1
-                if utterance is None:
-                    continue
-                r = parts.recogniser.recognise(utterance, list(vocab), background)
-                parsed = answer_text.parse(r.text, vocab) if r.text else None
-                if parsed is None or r.confidence < settings.reject_below:
-                    continue
-                counts["taken"] += 1
-                counts["confident"] += r.confidence >= settings.confirm_below
-                counts["as_answer"] += parsed.kind != "command"
-                examples.append(f"{sentence!r} -> {r.text!r} {r.confidence:.2f}")
-        for k in total:
-            total[k] += counts[k]
-        print(f"{parts.recogniser.name:<13} {voice:<12} {counts['n']} tries: taken {counts['taken']}"
-              f" (as an answer {counts['as_answer']}), at or above the confirmation bar {counts['confident']}",
-              flush=True)
-        for line in examples:
-            print(f"    {line}")
-    n = total["n"]
-    print(f"{parts.recogniser.name:<13} {'all':<12} {n} tries: taken {total['taken']} ({total['taken'] / n:.1%}),"
-          f" as an answer {total['as_answer']} ({total['as_answer'] / n:.1%}),"
-          f" at or above the confirmation bar {total['confident']} ({total['confident'] / n:.1%})")
+            spoken[voice].append((sentence, *heard_by_endpointer(speech, _parts(args.engine.split(",")[0])[2].endpoint)))
+    table = []
+    for engine in args.engine.split(","):
+        rules, prompts, parts = _parts(engine)
+        grammars = [("yes_no", None), ("choice", "pain_location")]
+        total = {"n": 0, "taken": 0, "as_answer": 0, "confident": 0}
+        for voice in args.banks.split(","):
+            counts = dict.fromkeys(total, 0)
+            examples = []
+            for sentence, utterance, background in spoken[voice]:
+                for kind in grammars:
+                    counts["n"] += 1
+                    if utterance is None:
+                        continue
+                    vocab = answer_text.vocabulary(prompts, *kind)
+                    phrases, meanings = answer_text.grammar(prompts, *kind)
+                    r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
+                    parsed = answer_text.parse(r.text, vocab) if r.text else None
+                    if parsed is None or r.confidence < settings.reject_below:
+                        continue
+                    counts["taken"] += 1
+                    counts["confident"] += r.confidence >= settings.confirm_below
+                    counts["as_answer"] += parsed.kind != "command"
+                    examples.append(f"{sentence!r} -> {r.text!r} {r.confidence:.2f}")
+            for k in total:
+                total[k] += counts[k]
+            print(f"{engine:<21} {voice:<12} {counts['n']} tries: taken {counts['taken']}"
+                  f" (as an answer {counts['as_answer']}), at or above the confirmation bar {counts['confident']}",
+                  flush=True)
+            for line in examples:
+                print(f"    {line}")
+        n = total["n"]
+        table.append(f"| {engine} | {n} | {total['taken']} ({total['taken'] / n:.1%}) |"
+                     f" {total['as_answer']} ({total['as_answer'] / n:.1%}) | {total['confident']} ({total['confident'] / n:.1%}) |")
+    print("\n| engine | tries | taken | taken as an answer | at or above the confirmation bar |")
+    print("|---|---|---|---|---|")
+    print("\n".join(table))
 
 
 STARTUP = r'''
@@ -191,33 +313,34 @@ print(t1 - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def startup(args) -> None:
-    runs = []
-    for warm in (False, True, True):
-        cmd = [sys.executable, "-c", STARTUP, args.engine]
-        env = None
-        if not warm:
-            import os
-            import tempfile
+    print("| engine | speech cache | first question ready | with the interpreter | peak memory |")
+    print("|---|---|---|---|---|")
+    for engine in args.engine.split(","):
+        for warm in (False, True, True):
+            cmd = [sys.executable, "-c", STARTUP, engine]
+            env = None
+            if not warm:
+                import os
+                import tempfile
 
-            env = {**os.environ, "XDG_CACHE_HOME": tempfile.mkdtemp()}  # an empty speech cache
-        t = time.monotonic()
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout.split()
-        runs.append((warm, float(out[0]), float(out[1]), time.monotonic() - t))
-    for warm, ready, rss, wall in runs:
-        print(f"{args.engine}: {'cached speech' if warm else 'first run, empty speech cache'}: "
-              f"first question ready {ready:.2f} s after start ({wall:.2f} s with the interpreter), "
-              f"peak memory {rss:.0f} MB")
+                env = {**os.environ, "XDG_CACHE_HOME": tempfile.mkdtemp()}  # an empty speech cache
+            t = time.monotonic()
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout.split()
+            print(f"| {engine} | {'filled' if warm else 'empty (first run)'} | {float(out[0]):.2f} s |"
+                  f" {time.monotonic() - t:.2f} s | {float(out[1]):.0f} MB |", flush=True)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["accuracy", "latency", "startup", "unanswered"])
-    p.add_argument("--engine", default="pocketsphinx")
+    p.add_argument("what", choices=["accuracy", "answers", "latency", "startup", "unanswered"])
+    p.add_argument("--engine", default=ENGINES, help=f"one or more, comma-separated (default {ENGINES})")
+    p.add_argument("--jobs", type=int, default=1, help="accuracy: (engine, bank) jobs run in this many processes")
     p.add_argument("--banks", default="piper_joe,espeak_us,espeak_gb_f,espeak_us_m,espeak_029")
-    p.add_argument("--conditions", help="comma-separated: clean, fan, babble")
+    p.add_argument("--conditions", help='comma-separated: clean, fan, babble, or one row such as "babble 10 dB"')
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args()
-    {"accuracy": accuracy, "latency": latency, "startup": startup, "unanswered": unanswered}[args.what](args)
+    {"accuracy": accuracy, "answers": answers, "latency": latency, "startup": startup,
+     "unanswered": unanswered}[args.what](args)
     print(f"# peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
           file=sys.stderr)
 
