@@ -11,9 +11,9 @@ do not, the more believable one is offered for a confirmation ("I heard yes.
 Is that right?"), never taken at once.
 
 Measured on the single answers of the 5 fixture voices (benchmarks/README.md,
-"Choosing the second engine"), right / taken wrongly without a confirmation:
-clean 85% / 1.1% (pocketsphinx) -> 98% / 0%; babble 10 dB 67% / 17% -> 82% /
-1.7%. Whole consultations, every engine: the accuracy table there.
+"The engines side by side"), right / taken wrongly without a confirmation:
+clean 86.8% / 0.4% (pocketsphinx) -> 97.9% / 0%; babble 10 dB 66.4% / 16.2% ->
+81.3% / 1.7%. Whole consultations in babble at 10 dB: the table there.
 """
 
 from __future__ import annotations
