@@ -85,18 +85,19 @@ def test_every_command_meets_bad_input_in_one_line(bad_inputs, env):
     assert "voiceassist text" in results["run, no microphone"].stderr.splitlines()[-1]
 
 
-def run_kiosk_without_microphone(env, seconds_after_start: float = 1.0) -> tuple[int, str]:
-    """Start the kiosk, wait until it says the microphone is missing (it keeps
-    retrying), let it run a little, then stop it as systemd does."""
+def run_kiosk_without_microphone(env, seconds_after: float = 1.0, after: str = "retrying") -> tuple[int, str]:
+    """Start the kiosk, wait until it prints `after` (by default: that the
+    microphone is missing, and it keeps retrying), let it run a little, then
+    stop it as systemd does."""
     proc = subprocess.Popen([sys.executable, "-m", "voiceassist", "kiosk", "--caption-port", "0"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     lines = []
     deadline = time.monotonic() + 120
     for line in proc.stderr:
         lines.append(line)
-        if "retrying" in line or time.monotonic() > deadline:
+        if after in line or time.monotonic() > deadline:
             break
-    time.sleep(seconds_after_start)
+    time.sleep(seconds_after)
     proc.send_signal(signal.SIGTERM)
     _, rest = proc.communicate(timeout=60)
     return proc.returncode, "".join(lines) + rest
@@ -120,11 +121,20 @@ def test_run_without_microphone_twenty_times_in_a_row(env):
         assert_one_line_error(out, "run")
 
 
+def test_kiosk_stopped_while_it_loads_the_recognisers_stops_cleanly(env):
+    """systemd may stop the kiosk at any moment, also while Whisper loads."""
+    code, stderr = run_kiosk_without_microphone(env, seconds_after=0, after="speech recognition")
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "voiceassist: stopped"
+    assert code == 0
+
+
 @pytest.mark.slow
 def test_kiosk_without_microphone_twenty_times_in_a_row(env):
+    """Stopped at every stage: loading, serving the captions, retrying."""
+    stages = ["speech recognition", "caption screen", "retrying"]
     with ThreadPoolExecutor(2) as pool:
-        outs = list(pool.map(lambda n: run_kiosk_without_microphone(env, seconds_after_start=0.2 * (n % 5)),
-                             range(20)))
+        outs = list(pool.map(lambda n: run_kiosk_without_microphone(env, 0.2 * (n % 4), stages[n % 3]), range(20)))
     for code, stderr in outs:
         assert "Traceback" not in stderr, stderr
         assert code == 0, stderr

@@ -253,7 +253,20 @@ def _replay_bank(args, settings, rules, prompts, cases):
 def cmd_kiosk(args) -> int:
     """Unattended kiosk: runs until stopped (systemd restarts it if it dies)."""
     import signal
+    from contextlib import ExitStack
 
+    # First of all: systemd may stop the kiosk while it is still loading the
+    # recognisers, and that stop must be as clean as one during a consultation.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with ExitStack() as cleanup:
+        try:
+            _serve_kiosk(args, cleanup)
+        except KeyboardInterrupt:
+            _log("stopped")
+    return EXIT_OK
+
+
+def _serve_kiosk(args, cleanup) -> None:
     from . import voice
     from .bank import SampleClockSpeaker
     from .captions import CaptionBoard, CaptionServer
@@ -272,8 +285,10 @@ def cmd_kiosk(args) -> int:
     except OSError as exc:  # the port is taken, most often by another kiosk
         raise UserError(f"cannot serve the caption screen on port {settings.caption_port}: {exc.strerror or exc} "
                         "(choose another with --caption-port)") from None
+    cleanup.callback(server.stop)
     _log(f"caption screen: {server.url} (for example: chromium --kiosk {server.url})")
     mic = Microphone(settings.input_device)
+    cleanup.callback(mic.close)
     try:
         mic.open()
     except MicrophoneError as exc:  # keep running: the kiosk retries until one is plugged in
@@ -287,15 +302,7 @@ def cmd_kiosk(args) -> int:
         dialogue_settings=voice.dialogue_settings(settings),
         barge_in=settings.barge_in,
     )
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        kiosk.serve()
-    except KeyboardInterrupt:
-        _log("stopped")
-    finally:
-        server.stop()
-        mic.close()
-    return EXIT_OK
+    kiosk.serve()
 
 
 def cmd_models(args) -> int:
