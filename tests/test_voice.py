@@ -296,8 +296,9 @@ def test_a_slow_recogniser_is_asked_about_barge_ins_only_past_its_quick_screen(r
     """Speech over a question is tried every 0.3 s, and babble is speech. A
     recogniser with a quick screen (pocketsphinx, for the pair with Whisper)
     is asked in full only when the screen heard an answer, then not again
-    before another second of speech, except at the end of it. Without this,
-    whole consultations in babble took 5 times as long with the pair."""
+    before another second of speech, except at the end of it, and is given
+    what the screen heard. Without this, whole consultations in babble took
+    5 times as long with the pair."""
     from voiceassist.bank import heard_by_endpointer
     from voiceassist.session import BARGE_IN_RECHECK_S, _BargeIn
     from voiceassist.speech.asr import Recognition
@@ -307,10 +308,11 @@ def test_a_slow_recogniser_is_asked_about_barge_ins_only_past_its_quick_screen(r
         name, model_dir, screen = "slow", "", recogniser
 
         def __init__(self):
-            self.asked_at = []
+            self.asked_at, self.screened = [], []
 
-        def recognise(self, audio, grammar, background=b"", meanings=None):
+        def recognise(self, audio, grammar, background=b"", meanings=None, screened=None):
             self.asked_at.append(round(len(audio) / 32000, 2))
+            self.screened.append(screened)
             return Recognition("", 0.0, self.name)
 
     bank = Bank(BANKS / "piper_joe")
@@ -331,6 +333,8 @@ def test_a_slow_recogniser_is_asked_about_barge_ins_only_past_its_quick_screen(r
     gaps = np.diff(slow.asked_at[:-1])
     assert len(slow.asked_at) >= 3 and all(g >= BARGE_IN_RECHECK_S - 0.01 for g in gaps), slow.asked_at
     assert slow.asked_at[-1] == round(len(audio) / 32000, 2)  # and at the end of the speech
+    # What the screen heard is handed over, not decoded a second time.
+    assert all(s is not None and s.text == "yes" for s in slow.screened), slow.screened
 
     not_an_answer = _BargeIn(c, listen)
     slow.asked_at.clear()

@@ -408,6 +408,7 @@ class _BargeIn:
         # part has said no, asks it again only after another second of speech
         # or at the end of it, so that the microphone is never left behind.
         screen = getattr(self.c.recogniser, "screen", None)
+        screened = {}
         if screen is not None:
             first = screen.recognise(*heard, meanings=self.listen.meanings)
             if not first.text or first.confidence < BARGE_IN_CONFIDENCE:
@@ -415,7 +416,8 @@ class _BargeIn:
             if not final and seconds_of(audio) < self.next_full_try:
                 return None
             self.next_full_try = seconds_of(audio) + BARGE_IN_RECHECK_S
-        result = self.c.recogniser.recognise(*heard, meanings=self.listen.meanings)
+            screened = {"screened": first}  # the slow part only: the quick one has just heard it
+        result = self.c.recogniser.recognise(*heard, meanings=self.listen.meanings, **screened)
         if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
             self.c._answer_end = time.monotonic()
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
