@@ -1,6 +1,6 @@
 """Soak: many replayed consultations through kiosk mode, one after another.
 
-    python benchmarks/soak.py [--consultations 500] [--engine pocketsphinx]
+    python benchmarks/soak.py [--consultations 500] [--engine auto]
 
 The visitors cycle through the public vignettes and the fixture banks, every
 fifth one walking away mid-way (silence). Reports the process's resident
@@ -33,7 +33,7 @@ def rss_mb() -> float:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--consultations", type=int, default=500)
-    p.add_argument("--engine", default="pocketsphinx")
+    p.add_argument("--engine", default="auto", help="default: what the kiosk itself picks")
     args = p.parse_args()
 
     from test_kiosk import Visitors, make_kiosk, serve  # the kiosk test's visitors, reused
