@@ -50,9 +50,10 @@ class CombinedRecogniser:
                   meanings: Sequence[str] | None = None, screened: Recognition | None = None) -> Recognition:
         """`screened`: what `screen` already made of this very audio (barge-in), not decoded twice."""
         # pocketsphinx decodes beside Whisper (measured: 350 ms a turn, 378 ms one after the other).
-        heard = None if screened else self._beside.submit(self.pocketsphinx.recognise, audio, grammar, background)
+        if screened is None:
+            heard = self._beside.submit(self.pocketsphinx.recognise, audio, grammar, background)
         scores = self.whisper.score(audio, grammar)
-        ps = screened or heard.result()
+        ps = heard.result() if screened is None else screened
         return combine(ps, scores, meaning_of(grammar, meanings), self.name, self.reject_below)
 
 
