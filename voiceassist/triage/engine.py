@@ -3,16 +3,24 @@
 Answers map a finding id to "yes", "no" or "unknown", and `pain_location` to
 an option id (or "unknown"). A finding not in the map has not been asked and
 counts as "no", as triage.md says.
+
+A fourth value, "unclear", is what the dialogue records when it gave up on a
+question without understanding the answer (triage.md, "Unknown answers": not
+understood is not "I don't know"). An unclear red flag counts as yes; any
+other unclear finding that could have raised the level keeps the outcome at
+least as urgent as a yes to it would have made it, so trouble hearing never
+makes an outcome less urgent than the person's answers would have.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .rules import Condition, DispositionRule, Question, Rules
 
-YES, NO, UNKNOWN = "yes", "no", "unknown"
+YES, NO, UNKNOWN, UNCLEAR = "yes", "no", "unknown", "unclear"
 EMERGENCY_LEVELS = ("ambulance", "emergency")
 MIN_POINTS = 1.0
 LIKELY_SHARE = 0.5  # a cause is named when it scores at least half of the leading one
@@ -34,6 +42,7 @@ class Assessment:
     advice: tuple[str, ...]  # advice ids, in the order to say them
     rules_fired: tuple[str, ...]
     uncertain: bool = False
+    unclear: tuple[str, ...] = ()  # findings whose answer was not understood (the dialogue gave up on them)
 
     @property
     def emergency(self) -> bool:
@@ -52,12 +61,13 @@ def is_yes(rules: Rules, answers: Mapping[str, str], finding_id: str) -> bool:
 
     An unknown red flag counts as yes: the dialogue has already asked it once
     more in other words, and a clot or a stroke of bad luck must not be missed
-    because the person could not tell (triage.md, "Unknown answers").
+    because the person could not tell (triage.md, "Unknown answers"). So does
+    an unclear one: the dialogue could not understand the answer.
     """
     value = answers.get(finding_id)
     if value == YES:
         return True
-    return value == UNKNOWN and rules.findings[finding_id].red_flag
+    return value in (UNKNOWN, UNCLEAR) and rules.findings[finding_id].red_flag
 
 
 def _truth(rules: Rules, answers: Mapping[str, str], fid: str) -> bool | None:
@@ -101,12 +111,41 @@ def rule_possible(rules: Rules, answers: Mapping[str, str], rule: DispositionRul
     return all(_condition(rules, answers, c, partial=True) is not False for c in rule.conditions)
 
 
-def level_of(rules: Rules, answers: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+def _rules_level(rules: Rules, answers: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
     fired = tuple(r.id for r in rules.disposition_rules if rule_holds(rules, answers, r))
     level = "self_care"
     for r in rules.disposition_rules:
         if r.id in fired and rules.more_urgent(r.level, level):
             level = r.level
+    return level, fired
+
+
+UNCLEAR_RULE = "unclear_answer"  # in rules_fired when an unclear answer set the level
+
+
+def level_of(rules: Rules, answers: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """The most urgent level any rule reaches, and the rules that fired.
+
+    Unclear answers that are not red flags (those count as yes, see is_yes)
+    are read the safe way: the level is at least what a yes to all of them
+    (and, for the pain's place, the most urgent place) would have given, with
+    the other answers as they are. triage.md asks for at least `doctor` when
+    such a question could have raised the level; this floor is never below
+    that, and never below what the person's own answers were, whatever they
+    were (the rules only grow more urgent with more yes answers)."""
+    level, fired = _rules_level(rules, answers)
+    unclear = [f for f, v in answers.items() if v == UNCLEAR and not rules.findings[f].red_flag]
+    if not unclear:
+        return level, fired
+    said_yes = {f: YES for f in unclear if rules.findings[f].kind != "choice"}
+    places = [[(f, o) for o in rules.findings[f].options] for f in unclear if rules.findings[f].kind == "choice"]
+    floor = level
+    for reading in itertools.product(*places):
+        if_said = _rules_level(rules, {**answers, **said_yes, **dict(reading)})[0]
+        if rules.more_urgent(if_said, floor):
+            floor = if_said
+    if floor != level:
+        level, fired = floor, fired + (UNCLEAR_RULE,)
     return level, fired
 
 
@@ -126,7 +165,7 @@ def _score(rules: Rules, answers: Mapping[str, str], cause) -> tuple[float, floa
             score += weight
             reasons.append(key)
             finding_points += weight
-        elif answers.get(key) == UNKNOWN:
+        elif answers.get(key) in (UNKNOWN, UNCLEAR):
             uncertain = True
     return score, finding_points, reasons, uncertain
 
@@ -186,7 +225,8 @@ def assess(rules: Rules, answers: Mapping[str, str]) -> Assessment:
     level, fired = level_of(rules, answers)
     causes = rank_causes(rules, answers, level, fired)
     uncertain = any(c.uncertain for c in causes[:3])
-    return Assessment(level, causes, _advice(rules, answers, level, causes), fired, uncertain)
+    unclear = tuple(f for f, v in answers.items() if v == UNCLEAR)
+    return Assessment(level, causes, _advice(rules, answers, level, causes), fired, uncertain, unclear)
 
 
 # --------------------------------------------------------------------------
