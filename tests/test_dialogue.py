@@ -90,13 +90,23 @@ def test_stop_ends_politely_with_the_safety_net(d, prompts):
     assert turn.say[-1] == prompts.say("goodbye")
 
 
-def test_stop_after_emergency_says_the_instruction(d, prompts):
+def test_an_emergency_answer_brings_the_outcome_at_once(d, prompts):
+    """Nothing but one question that could make it more urgent follows the
+    emergency instruction; the ambulance questions come first, so none does."""
+    answer_until(d, "clot_signs")
+    turn = d.handle(Heard("yes"))
+    assert turn.instruction and turn.listen.kind == "offer"
+    instruction = prompts.text("levels", "emergency")
+    assert turn.say[0] == instruction and turn.say[-2] == instruction
+
+
+def test_go_back_from_the_outcome_asks_the_last_question_again(d, prompts):
     answer_until(d, "clot_signs")
     d.handle(Heard("yes"))
-    turn = d.handle(Heard("stop"))
-    assert turn.done
-    assert prompts.text("levels", "emergency") in turn.say
-    assert prompts.say("safety_net") not in turn.say
+    turn = d.handle(Heard("go back"))
+    assert turn.listen.question == "clot_signs" and "leg_swelling" not in d.answers
+    turn = d.handle(Heard("no"))
+    assert not turn.instruction and turn.listen.kind != "offer"
 
 
 def test_slower_is_an_action_for_the_voice_layer(d, prompts):
@@ -106,7 +116,9 @@ def test_slower_is_an_action_for_the_voice_layer(d, prompts):
     assert turn.say == [prompts.say("slower"), prompts.text("questions", "pe_signs", "ask")]
 
 
-def test_no_match_escalates_then_ends_safely(d, prompts):
+def test_no_match_escalates_then_takes_the_safe_reading(d, prompts):
+    """Not understood is not "I don't know": at the cap of four prompts a red
+    flag counts as yes (triage.md), and the consultation goes on."""
     d.start()
     first = d.handle(Heard("purple elephants"))
     assert first.say[0] == prompts.say_list("no_match")[0]
@@ -115,8 +127,11 @@ def test_no_match_escalates_then_ends_safely(d, prompts):
     assert second.say[0] == prompts.say_list("no_match")[1]
     assert prompts.text("questions", "pe_signs", "help") in second.say  # more help each time
     third = d.handle(Heard("mumble"))
-    assert third.done and third.ending == "gave_up"
-    assert prompts.say("safety_net") in third.say
+    assert third.listen.question == "pe_signs"
+    fourth = d.handle(Heard("mumble"))
+    assert fourth.say[0] == prompts.say("cap_red_flag")
+    assert d.answers["breathless"] == "unclear" and fourth.instruction
+    assert d.assessment().level == "ambulance"
 
 
 def test_no_input_escalates_then_ends_safely(d, prompts):
@@ -141,15 +156,6 @@ def test_counters_are_per_question(d):
     assert not turn.done
 
 
-def test_silence_after_emergency_still_says_the_instruction(d, prompts):
-    answer_until(d, "clot_signs")
-    d.handle(Heard("yes"))
-    for _ in range(3):
-        turn = d.handle(Silence())
-    assert turn.done
-    assert prompts.text("levels", "emergency") in turn.say
-
-
 def test_idle_timeout_ends_safely(d, prompts):
     d.start()
     turn = d.handle(Timeout())
@@ -157,52 +163,64 @@ def test_idle_timeout_ends_safely(d, prompts):
     assert prompts.say("safety_net") in turn.say
 
 
-def test_low_confidence_no_to_a_clot_question_is_confirmed(d, prompts):
+def test_an_unsure_no_to_a_clot_question_is_asked_again_not_read_back(d, prompts):
+    """A read-back is itself a yes or no that noise can flip: a red flag's
+    answer is checked by asking the question itself again."""
     answer_until(d, "clot_signs")
-    turn = d.handle(Heard("no", confidence=0.6))
-    assert turn.listen.kind == "confirm" and turn.listen.confirming == "no"
-    assert turn.say == [prompts.say("confirm", answer="no")]
+    turn = d.handle(Heard("no", confidence=0.8))
+    assert turn.listen.kind == "yes_no" and turn.listen.mode == "check"
+    assert turn.say == [prompts.say("check"), prompts.text("questions", "clot_signs", "ask")]
     assert "leg_swelling" not in d.answers
-    turn = d.handle(Heard("no"))  # "that is not right"
-    assert turn.say[0] == prompts.say("try_again")
-    assert turn.listen.question == "clot_signs" and turn.listen.kind == "yes_no"
-    turn = d.handle(Heard("yes"))
+    turn = d.handle(Heard("yes", confidence=0.8))  # two different answers: asked in other words
+    assert turn.listen.mode == "again" and turn.say[0] == prompts.say("ask_another_way")
+    turn = d.handle(Heard("yes", confidence=0.8))
     assert turn.instruction
 
 
-def test_confirmed_no_is_accepted(d):
+def test_a_no_heard_twice_is_accepted(d):
     answer_until(d, "clot_signs")
-    d.handle(Heard("no", confidence=0.6))
-    turn = d.handle(Heard("yes"))
+    d.handle(Heard("no", confidence=0.8))
+    turn = d.handle(Heard("no", confidence=0.8))
     assert d.answers["leg_swelling"] == "no"
     assert turn.listen.question != "clot_signs"
 
 
-def test_high_confidence_no_is_not_confirmed(d):
+def test_high_confidence_no_is_not_checked(d):
     answer_until(d, "clot_signs")
     turn = d.handle(Heard("no", confidence=0.95))
-    assert turn.listen.kind != "confirm"
+    assert turn.listen.question != "clot_signs"
 
 
-def test_red_flag_yes_is_never_dropped(d, prompts):
+def test_a_faint_red_flag_yes_is_never_dropped(d, prompts):
     answer_until(d, "clot_signs")
-    turn = d.handle(Heard("yes", confidence=0.1))  # below the reject threshold
-    assert turn.listen.kind == "confirm" and turn.listen.confirming == "yes"
-    # Silence while confirming: the yes is kept when the consultation ends.
+    turn = d.handle(Heard("yes", confidence=0.1))  # below the reject bar
+    assert turn.listen.question == "clot_signs"
+    # Silence after it: the yes is not dropped when the consultation ends.
     for _ in range(3):
         turn = d.handle(Silence())
-    assert turn.done
-    assert d.answers["leg_swelling"] == "yes"
+    assert turn.done and turn.ending == "gave_up"
+    assert d.answers["leg_swelling"] == "unclear"
     assert prompts.text("levels", "emergency") in turn.say
 
 
-def test_low_confidence_non_red_answer_is_rejected_or_confirmed(rules, prompts):
+def test_a_weak_answer_is_read_back_and_a_second_like_it_taken(rules, prompts):
     d = Dialogue(rules, prompts, Settings())
     answer_until(d, "pain_location")
-    assert d.handle(Heard("calf", confidence=0.2)).say[0] == prompts.say_list("no_match")[0]
     turn = d.handle(Heard("calf", confidence=0.5))
     assert turn.listen.kind == "confirm"
     assert turn.say == [prompts.say("confirm", answer="the calf")]
+    turn = d.handle(Heard("banana"))  # the read-back not understood: the question again
+    assert turn.listen.question == "pain_location" and turn.listen.kind == "choice"
+    turn = d.handle(Heard("my calf", confidence=0.5))  # heard alike twice: taken
+    assert d.answers["pain_location"] == "calf"
+
+
+def test_a_guess_then_a_weak_answer_alike_is_taken(rules, prompts):
+    d = Dialogue(rules, prompts, Settings())
+    answer_until(d, "pain_location")
+    assert d.handle(Heard("calf", confidence=0.2)).say[0] == prompts.say_list("no_match")[0]
+    d.handle(Heard("calf", confidence=0.5))
+    assert d.answers["pain_location"] == "calf"
 
 
 def test_typed_sentences_are_understood(d):
@@ -248,12 +266,12 @@ def test_no_dose_is_ever_said(prompts):
     assert not re.search(r"\b\d+\s*(mg|milligram|tablet|pill)", text, re.I)
 
 
-def test_in_noise_every_red_flag_answer_is_confirmed(d, prompts):
+def test_in_noise_a_red_flag_answer_is_heard_twice(d, prompts):
     """Babble is taken for "yes" or "no" at full confidence (measured), so in
-    noise a red-flag answer is confirmed however sure the recogniser is."""
+    noise a red-flag answer is taken only when it is heard twice alike."""
     answer_until(d, "clot_signs")
     turn = d.handle(Heard("yes", confidence=1.0, snr_db=9.0))
-    assert turn.listen.kind == "confirm" and turn.listen.confirming == "yes"
+    assert turn.listen.question == "clot_signs" and turn.listen.mode == "check"
     turn = d.handle(Heard("yes", confidence=1.0, snr_db=9.0))
     assert turn.instruction
 
@@ -276,28 +294,27 @@ def test_an_unsure_stop_is_confirmed(d, prompts):
     assert turn.done and turn.ending == "stopped"
 
 
-def test_an_unsure_stop_while_confirming_goes_back_to_the_question(d, prompts):
+def test_an_unsure_stop_while_reading_back_goes_back_to_the_question(d, prompts):
     """Found by the babble test: "stop" heard while confirming, then "no"."""
-    answer_until(d, "clot_signs")
-    d.handle(Heard("no", confidence=0.6))  # -> "I heard no. Is that right?"
+    turn = answer_until(d, "pain_location")
+    d.handle(Heard("calf", confidence=0.5))  # -> "I heard the calf. Is that right?"
     turn = d.handle(Heard("stop", confidence=0.5))
     assert turn.say == [prompts.say("confirm_stop")]
     turn = d.handle(Heard("no"))
-    assert turn.listen.question == "clot_signs" and turn.listen.kind == "yes_no"
-    turn = d.handle(Heard("yes"))
-    assert turn.instruction
+    assert turn.listen.question == "pain_location" and turn.listen.kind == "choice"
 
 
-def test_a_doubtful_yes_to_a_confirmation_is_asked_again(d, prompts):
-    """A confirmation's yes takes the answer and nothing checks it: unsure
-    and nearly a "no" (two engines that disagree), it is asked again."""
-    question = answer_until(d, "clot_signs").listen
-    d.handle(Heard("no", confidence=0.6))  # -> "I heard no. Is that right?"
-    turn = d.handle(Heard("yes", confidence=0.69, snr_db=10.0, alternatives=("no",)))
-    assert turn.listen.kind == "confirm" and turn.listen.confirming == "no"
+def test_a_doubtful_yes_to_a_read_back_asks_the_question_again(d, prompts):
+    """A read-back's yes takes the answer and nothing checks it: two engines
+    that disagree on it, and the question itself is asked again."""
+    turn = _at_a_cause_question(d)
+    question = turn.listen
+    d.handle(Heard("yes", confidence=0.6))  # -> "I heard yes. Is that right?"
+    turn = d.handle(Heard("yes", confidence=0.69, snr_db=10.0, agreed=False))
+    assert turn.listen.kind == "yes_no" and turn.listen.question == question.question
     assert not any(f in d.answers for f in question.findings)
-    d.handle(Heard("yes", confidence=0.69, snr_db=10.0, alternatives=("yeah",)))  # unsure, not contested: taken
-    assert all(d.answers[f] == "no" for f in question.findings)
+    d.handle(Heard("yes", confidence=0.6))  # the same answer again, understood: taken
+    assert any(d.answers.get(f) == "yes" for f in question.findings)
 
 
 def test_a_doubtful_stop_is_not_taken_for_stopping(d, prompts):
@@ -310,7 +327,7 @@ def test_a_doubtful_stop_is_not_taken_for_stopping(d, prompts):
     turn = d.handle(Heard("quit", confidence=0.69, snr_db=10.0, alternatives=("repeat",)))  # only commands
     assert turn.say == [prompts.say("confirm_stop")]
     turn = d.handle(Heard("yes", confidence=0.69, snr_db=10.0, alternatives=("no",)))  # "Do you want to stop?"
-    assert not turn.done and turn.listen.kind == "confirm"
+    assert not turn.done and turn.listen.question == "pe_signs"
 
 
 def test_in_noise_a_no_that_could_hide_a_more_urgent_outcome_is_confirmed(d, prompts):
@@ -356,110 +373,38 @@ def test_an_uncontested_or_quiet_answer_is_taken(d, heard):
     assert turn.listen.kind != "confirm" and turn.listen.question != question
 
 
-def test_a_confirmation_has_its_own_count_of_misunderstandings(d, prompts):
-    """Two misunderstandings on a question, then its answer heard: the
-    confirmation that follows is a new prompt and may be misheard too
-    without ending the consultation."""
-    answer_until(d, "clot_signs")
-    d.handle(Heard("banana"))
-    d.handle(Heard("banana"))
-    turn = d.handle(Heard("no", confidence=0.6))
-    assert turn.listen.kind == "confirm"
-    turn = d.handle(Heard("banana"))
-    assert not turn.done and turn.listen.kind == "confirm"
-    turn = d.handle(Heard("yes"))
-    assert d.answers["leg_swelling"] == "no" and not turn.done
-
-
-def test_a_question_that_is_not_a_red_flag_is_skipped_not_the_consultation(d, prompts):
-    """Speech not understood three times on the pain's place (a British voice's
-    "whole leg", measured): the answer is taken as "I don't know" and the
-    consultation goes on, so the questions still to come are asked."""
+def test_a_place_not_understood_is_unclear_and_the_consultation_goes_on(d, prompts):
+    """Speech not understood to the cap on the pain's place (a British voice's
+    "whole leg", measured): the place is unclear, the consultation goes on so
+    the questions still to come are asked, and the outcome says so."""
     answer_until(d, "pain_location")
-    for _ in range(2):
+    for _ in range(3):
         turn = d.handle(Heard("banana"))
-        assert not turn.done
+        assert not turn.done and turn.listen.question == "pain_location"
     turn = d.handle(Heard("banana"))
     assert not turn.done and turn.ending is None
-    assert turn.say[0] == prompts.say("skipped")
-    assert d.answers["pain_location"] == "unknown"
+    assert turn.say[0] == prompts.say("cap_other")
+    assert d.answers["pain_location"] == "unclear"
     assert turn.listen.question != "pain_location"
-    assert turn.filled[0].answer == "unknown"
-    while turn.listen.kind != "offer":  # the outcome says that an answer was not understood
+    assert turn.filled[0].answer == "unclear" and turn.filled[0].attempts == 4
+    while turn.listen.kind != "offer":
         turn = d.handle(reply(turn))
-    assert prompts.say("unclear") in turn.say and prompts.say("unsure") not in turn.say
+    assert d.assessment().unclear == ("pain_location",)
 
 
-def test_a_confirmation_not_understood_goes_back_to_its_question_once(d, prompts):
-    """A confirmation the person answers but is not understood on (a strong
-    accent's short "yes" in fan noise, measured) goes back to its question
-    once; the second time round the question is skipped as before."""
-    turn = _at_a_cause_question(d)
-    question = turn.listen
-    d.handle(Heard("yes", confidence=0.5))  # confirmed: "I heard yes. Is that right?"
-    for _ in range(3):
-        turn = d.handle(Heard("banana"))
-    assert not turn.done and turn.say[0] == prompts.say("try_again")
-    assert turn.listen == question and turn.say[-1] == question.prompt
-    assert not any(f in d.answers for f in question.findings)
-    d.handle(Heard("yes", confidence=0.5))
-    for _ in range(3):
-        turn = d.handle(Heard("banana"))
-    assert not turn.done and turn.say[0] == prompts.say("skipped")
-    assert all(d.answers[f] == "unknown" for f in question.findings)
-
-
-def test_a_red_flag_confirmation_not_understood_asks_the_question_again(d, prompts):
-    """A red flag cannot be skipped: its confirmation not understood three
-    times used to end the consultation.  It goes back to the question once;
-    the consultation ends safely only if that fails too."""
-    answer_until(d, "clot_signs")
-    d.handle(Heard("no", confidence=0.6))
-    for _ in range(3):
-        turn = d.handle(Heard("banana"))
-    assert not turn.done and turn.say[0] == prompts.say("try_again")
-    assert turn.listen.question == "clot_signs" and turn.listen.kind == "yes_no"
-    d.handle(Heard("no", confidence=0.6))
-    for _ in range(3):
-        turn = d.handle(Heard("banana"))
-    assert turn.done and turn.ending == "gave_up"
-    assert prompts.say("safety_net") in turn.say
-
-
-def test_a_red_flag_yes_not_confirmed_is_not_asked_again(d, prompts):
-    """A red flag's "yes" is kept and the consultation ends with the
-    emergency instruction: going back to the question would only delay it."""
+def test_a_weak_red_flag_yes_not_understood_after_counts_as_yes(d, prompts):
+    """A red flag's weak yes, then nothing understood: at the cap it counts
+    as yes and the emergency instruction is given."""
     answer_until(d, "clot_signs")
     d.handle(Heard("yes", confidence=0.5))
     for _ in range(3):
         turn = d.handle(Heard("banana"))
-    assert turn.done and turn.instruction
-    assert d.answers["leg_swelling"] == "yes"
+    assert turn.instruction and turn.say[0] == prompts.say("cap_red_flag")
+    assert d.answers["leg_swelling"] == "unclear"
+    assert d.assessment().level == "emergency"
 
 
-def test_the_consultation_wide_limit_ends_a_hopeless_room(rules, prompts):
-    """Failures reach the limit and outnumber the answers understood."""
-    d = Dialogue(rules, prompts, Settings(max_failures=4))
-    d.start()
-    d.handle(Silence())
-    d.handle(Silence())
-    d.handle(Heard("no"))  # one answer understood, two failures
-    assert not d.handle(Silence()).done
-    turn = d.handle(Silence())  # four failures, one answer
-    assert turn.done and turn.ending == "gave_up"
-
-
-def test_a_person_mostly_understood_is_not_stopped_by_the_limit(rules, prompts):
-    d = Dialogue(rules, prompts, Settings(max_failures=4))
-    answer_until(d, "pain_location")  # seven answers understood
-    for _ in range(3):
-        d.handle(Heard("banana"))  # skipped
-    d.handle(Silence())
-    turn = d.handle(Silence())  # five failures, eight answers
-    assert not turn.done
-
-
-def test_in_a_quiet_room_two_unclear_answers_that_sound_alike_are_asked_about(d, prompts):
+def test_in_a_quiet_room_two_guesses_that_sound_alike_are_asked_about(d, prompts):
     """A strong accent gets a low confidence on every phrase (a Caribbean voice's
     "yes", "yeah" and "yep" were all rejected, measured). The second unclear
     answer in a row that sounds like the same answer is checked with the person

@@ -107,7 +107,7 @@ class Consultation:
         barge_in: bool = True,
         hooks: Hooks | None = None,
         started: float | None = None,
-        max_turns: int = 200,
+        max_turns: int | None = None,
         idle_timeout_s: float | None = None,
     ):
         self.dialogue = dialogue
@@ -122,7 +122,7 @@ class Consultation:
         self.stats = Stats()
         self.started = started if started is not None else time.monotonic()
         self._answer_end: float | None = None
-        self.max_turns = max_turns
+        self.max_turns = max_turns or dialogue.turn_bound  # a bug guard: the dialogue bounds itself
         self.turns = 0
         # Listening time since the person last said anything (the assistant's
         # own speech does not count): past idle_timeout_s they have walked
@@ -318,7 +318,9 @@ class Consultation:
     def _heard(self, result: Recognition, audio: bytes) -> Heard:
         """What the dialogue gets: the answer with its SNR (in noise a confident
         answer is still confirmed) and the recogniser's near-misses."""
-        return Heard(result.text, result.confidence, self._snr_db(audio), tuple(result.alternatives))
+        agreed = getattr(result, "evidence", {}).get("agreed")  # two engines: did they hear the same meaning?
+        return Heard(result.text, result.confidence, self._snr_db(audio), tuple(result.alternatives),
+                     None if agreed is None else bool(agreed))
 
     def _snr_db(self, audio: bytes) -> float:
         """The answer's active speech level above the endpointer's noise floor."""

@@ -364,8 +364,9 @@ PROMPTS_SCHEMA = {
 # Every system sentence the dialogue uses; a prompts file must have them all.
 REQUIRED_SAY = (
     "welcome", "how_to_answer", "help_yes_no", "help_choice", "help_commands", "no_input", "no_match",
-    "confirm", "confirm_help", "confirm_stop", "try_again", "first_question", "going_back", "more_questions", "slower",
-    "faster", "louder", "quieter", "stop", "skipped", "gave_up", "error", "safety_net", "not_a_diagnosis", "offer_repeat",
+    "confirm", "confirm_help", "confirm_stop", "try_again", "check", "ask_another_way", "cap_red_flag", "cap_other",
+    "cannot_go_back", "one_more_question", "first_question", "going_back", "slower",
+    "faster", "louder", "quieter", "stop", "gave_up", "error", "safety_net", "not_a_diagnosis", "offer_repeat",
     "goodbye", "outcome_intro", "top_cause", "other_cause", "serious_cause", "because", "unsure", "unclear",
     "no_cause", "what_to_do", "while_waiting",
 )
