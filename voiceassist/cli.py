@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--realtime", action="store_true", help="pace recordings like a microphone")
     replay.add_argument("--noise", metavar="WAV", help="with --bank: background noise mixed into the microphone")
     replay.add_argument("--snr", type=float, default=10.0, metavar="DB", help="with --noise: speech-to-noise ratio (default 10)")
+    replay.add_argument("--mishear", metavar="SCHEDULE",
+                        help="answers the patient is misheard on, comma-separated: first (each question's first "
+                             "answer), again (its later answers), readbacks (answers to 'Is that right?'), rate:R "
+                             "(each answer with chance R); with --text every answer is heard as in a noisy room")
+    replay.add_argument("--seed", type=int, default=0, help="with --mishear rate:R: the random seed (default 0)")
     _common(replay)
     _voice(replay)
 
@@ -211,18 +216,22 @@ def cmd_replay(args) -> int:
 
     settings, rules, prompts = _load(args)
     cases = replay.load_cases(args.cases, rules)
+    try:
+        mishearing = replay.Mishearing.parse(args.mishear, args.seed) if args.mishear else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     if args.bank:
-        results = _replay_bank(args, settings, rules, prompts, cases)
+        results = _replay_bank(args, settings, rules, prompts, cases, mishearing)
     else:
         if args.speak_to or args.noise:
             raise UserError("--speak-to and --noise need --bank (recorded answers)")
-        patient = replay.TextPatient(prompts)
+        patient = replay.TextPatient(prompts, mishearing)
         results = [replay.run_case(rules, prompts, case, patient) for case in cases]
     replay.print_results(results, rules.levels, args.json, sys.stdout)
     return EXIT_OK if all(r.passed is not False for r in results) else EXIT_FAILED
 
 
-def _replay_bank(args, settings, rules, prompts, cases):
+def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
     from pathlib import Path
 
     from . import replay, voice
@@ -242,7 +251,7 @@ def _replay_bank(args, settings, rules, prompts, cases):
             results.append(replay.run_case_voice(
                 rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
                 speaker=speaker, noise=noise, snr_db=args.snr if noise is not None else None,
-                realtime=args.realtime,
+                realtime=args.realtime, mishearing=mishearing,
             ))
         finally:
             if speaker is not None:

@@ -9,6 +9,7 @@ through the same endpointer and recogniser as a microphone.
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,9 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from .dialogue.manager import Dialogue, Heard, Listen, Settings, Silence, Turn
+from .dialogue.manager import Dialogue, Heard, Listen, Settings, Turn
 from .triage.engine import EMERGENCY_LEVELS
 from .triage.rules import ANSWERS, ConfigError, Prompts, Rules
-
-MAX_TURNS = 200  # a consultation that has not ended by then is a failure, not a hang
 
 
 @dataclass
@@ -86,7 +85,7 @@ def load_cases(path: str | Path, rules: Rules) -> list[Case]:
     return cases
 
 
-def meant(case: Case, listen: Listen, original_meaning: Callable[[Listen], str] | None = None) -> str:
+def meant(case: Case, listen: Listen) -> str:
     """What the patient means to answer (replay.md, "How the patient answers")."""
     if listen.kind == "offer":
         return "no"
@@ -104,6 +103,70 @@ def meant(case: Case, listen: Listen, original_meaning: Callable[[Listen], str] 
     return answer
 
 
+@dataclass(frozen=True)
+class Mishearing:
+    """A schedule of answers the patient is misheard on, so that what noise
+    does to the dialogue can be reproduced without a particular noise file
+    (`replay --mishear first,readbacks`). A misheard answer is the wrong one:
+    yes for no, no for yes or "I don't know", another place for a place.
+
+    - `first`: the first answer to every question;
+    - `again`: every answer to a question after its first;
+    - `readbacks`: every answer to "I heard ... Is that right?";
+    - `rate:R`: each answer with chance R (`seed` makes it reproducible).
+    """
+
+    first: bool = False
+    again: bool = False
+    readbacks: bool = False
+    rate: float = 0.0
+    seed: int = 0
+
+    @classmethod
+    def parse(cls, spec: str, seed: int = 0) -> "Mishearing":
+        kw: dict[str, Any] = {"seed": seed}
+        for part in (p.strip() for p in spec.split(",") if p.strip()):
+            name, _, value = part.partition(":")
+            if name in ("first", "again", "readbacks") and not value:
+                kw[name] = True
+            elif name == "rate":
+                try:
+                    kw["rate"] = float(value)
+                except ValueError:
+                    kw["rate"] = -1.0
+                if not 0.0 <= kw["rate"] <= 1.0:
+                    raise ValueError(f"--mishear rate must be between 0 and 1, not {value!r}")
+            else:
+                raise ValueError(f"--mishear: unknown schedule {part!r} (use first, again, readbacks, rate:R)")
+        return cls(**kw)
+
+    def chooser(self, case_id: str = "") -> Callable[[Listen, int], bool]:
+        """A fresh schedule for one patient: (prompt, answers already given to its question) -> misheard?
+        Each case draws its own chances, the same on every run."""
+        rng = random.Random(f"{self.seed}:{case_id}")
+
+        def misheard(listen: Listen, nth: int) -> bool:
+            if listen.kind == "offer":
+                return False
+            chance = rng.random()  # drawn for every answer, so the schedule does not shift
+            if listen.kind == "confirm":
+                if self.readbacks:
+                    return True
+            elif (self.first and nth == 0) or (self.again and nth > 0):
+                return True
+            return chance < self.rate
+
+        return misheard
+
+
+def wrong(value: str, listen: Listen, options: tuple[str, ...]) -> str:
+    """The answer a mishearing puts in the patient's mouth."""
+    if listen.kind == "choice":
+        places = [o for o in options if o != value]
+        return places[0] if value == "unknown" else places[(options.index(value)) % len(places)]
+    return "no" if value in ("yes", "unknown") else "yes"
+
+
 @dataclass
 class Result:
     case: Case
@@ -118,6 +181,18 @@ class Result:
     error: str | None = None
     ending: str | None = None
     stats: Any = None  # voice timing figures (replay --bank)
+    # What the consultation cost the person: prompts heard per question
+    # ((question, findings) -> count; a read-back is a prompt of its question).
+    prompts: Counter = field(default_factory=Counter)
+
+    @property
+    def extra_prompts(self) -> int:
+        """Prompts beyond one per question asked: read-backs, asks again, repeats."""
+        return sum(self.prompts.values()) - len(self.prompts)
+
+    @property
+    def most_prompts(self) -> int:
+        return max(self.prompts.values(), default=0)
 
     @property
     def passed(self) -> bool | None:
@@ -143,22 +218,60 @@ class Result:
             "turns": self.turns,
             "spoken": self.spoken,
             "questions": self.questions,
+            "prompts": sum(self.prompts.values()),
+            "extra_prompts": self.extra_prompts,
+            "most_prompts": self.most_prompts,
             "instruction_after": self.instruction_after,
             "error": self.error,
             "pass": self.passed,
         }
 
 
+class Patient:
+    """What a simulated patient says to each prompt: what they mean, or, on
+    the mishearing schedule, the wrong answer."""
+
+    def __init__(self, rules: Rules, case: Case, mishearing: Mishearing | None = None):
+        self.rules, self.case = rules, case
+        self.misheard = mishearing.chooser(case.id) if mishearing else None
+        self.answered: Counter[tuple[str, tuple[str, ...]]] = Counter()
+
+    def answer(self, listen: Listen) -> tuple[str, bool]:
+        """(what is said, whether it is a mishearing)."""
+        value = meant(self.case, listen)
+        if self.misheard is None or listen.kind == "offer":
+            return value, False
+        key = (listen.question, listen.findings)
+        nth = self.answered[key]
+        if listen.kind != "confirm":
+            self.answered[key] += 1
+        if not self.misheard(listen, nth):
+            return value, False
+        options = self.rules.findings[listen.findings[0]].options if listen.kind == "choice" else ()
+        return wrong(value, listen, options), True
+
+
+# With a mishearing schedule the typed patient stands for a recogniser in a
+# noisy room: every answer comes with the evidence babble at 10 dB gives, and
+# a misheard one is just as confident (measured: a "yes" heard as "no" at 0.997).
+NOISY_ROOM = {"confidence": 0.95, "snr_db": 10.0, "agreed": True}
+
+
 class TextPatient:
-    """Answers with the canonical phrase as text, at full confidence."""
+    """Answers with the canonical phrase as text: at full confidence, or as
+    heard in a noisy room when some answers are misheard."""
 
-    def __init__(self, prompts: Prompts):
-        self.prompts = prompts
+    def __init__(self, prompts: Prompts, mishearing: Mishearing | None = None):
+        self.prompts, self.mishearing = prompts, mishearing
 
-    def reply(self, case: Case, listen: Listen) -> tuple[str, Heard]:
-        value = meant(case, listen)
+    def for_case(self, rules: Rules, case: Case) -> Patient:
+        return Patient(rules, case, self.mishearing)
+
+    def reply(self, patient: Patient, listen: Listen) -> Heard:
+        value, _ = patient.answer(listen)
         finding = listen.findings[0] if listen.kind == "choice" else None
-        return value, Heard(self.prompts.canonical(value, finding), 1.0)
+        text = self.prompts.canonical(value, finding)
+        return Heard(text, **NOISY_ROOM) if self.mishearing else Heard(text, 1.0)
 
 
 class Recorder:
@@ -170,6 +283,8 @@ class Recorder:
 
     def turn(self, turn: Turn) -> None:
         r = self.result
+        if turn.listen is not None and turn.listen.kind != "offer":
+            r.prompts[(turn.listen.question, turn.listen.findings)] += 1
         r.spoken += turn.say
         r.transcript += [f"assistant: {s}" for s in turn.say]
         if self.on_say:
@@ -180,6 +295,7 @@ class Recorder:
             r.turns.append({
                 "question": f.question, "findings": list(f.findings),
                 "meant": meant(self.case, Listen(f.question, f.findings, kind, ())),
+                "prompts": f.attempts,
                 "heard": f.heard, "answer": f.answer,
                 "confidence": round(f.confidence, 3), "attempts": f.attempts,
             })
@@ -202,17 +318,18 @@ def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, s
     """A consultation with typed answers (replay --text)."""
     recorder = Recorder(rules, case)
     dialogue = Dialogue(rules, prompts, settings)
+    person = patient.for_case(rules, case)
     turn = dialogue.start()
     recorder.turn(turn)
-    for _ in range(MAX_TURNS):
+    for _ in range(dialogue.turn_bound):  # a consultation that has not ended by then is a bug, not a hang
         if turn.done:
             break
-        value, event = patient.reply(case, turn.listen)
+        event = patient.reply(person, turn.listen)
         recorder.patient(event.text)
         turn = dialogue.handle(event)
         recorder.turn(turn)
     else:
-        recorder.result.error = f"the consultation did not end after {MAX_TURNS} turns"
+        recorder.result.error = f"the consultation did not end after {dialogue.turn_bound} turns"
     return recorder.finish(dialogue)
 
 
@@ -220,12 +337,16 @@ class BankPatient:
     """Answers by speaking recordings from a bank into the virtual microphone.
 
     `silent=True` says nothing at all (the no-input path); `barge_in` answers
-    while the assistant is still speaking, as an impatient person would.
+    while the assistant is still speaking, as an impatient person would. On a
+    mishearing schedule it says the wrong recording: the real recogniser then
+    hears a wrong answer, as it would mishear one in noise.
     """
 
-    def __init__(self, bank, mouth, case: Case, recorder: Recorder, barge_in: bool = False, silent: bool = False):
+    def __init__(self, bank, mouth, case: Case, recorder: Recorder, barge_in: bool = False, silent: bool = False,
+                 person: Patient | None = None):
         self.bank, self.mouth, self.case, self.recorder = bank, mouth, case, recorder
         self.barge_in, self.silent = barge_in, silent
+        self.person = person or Patient(recorder.rules, case)
         # Each person starts at the first variant of every phrase: a case
         # sounds the same whatever was replayed before it.
         self.said: Counter[str] = Counter()
@@ -238,8 +359,8 @@ class BankPatient:
     def _speak(self, listen: Listen) -> None:
         if self.silent or self.mouth.speaking:
             return
-        value = meant(self.case, listen)
-        self.recorder.patient(f"({self.bank.folder.name}: {value})")
+        value, misheard = self.person.answer(listen)
+        self.recorder.patient(f"({self.bank.folder.name}: {value}{' - misheard on purpose' if misheard else ''})")
         self.mouth.speak(self.say(value))
 
     def before_speak(self, turn: Turn) -> None:
@@ -253,7 +374,7 @@ class BankPatient:
 def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser, tts, *,
                    endpoint=None, settings: Settings | None = None, speaker=None, noise=None, snr_db=None,
                    realtime: bool = False, barge_in: bool = False, silent: bool = False, seed: int = 0,
-                   captions=None):
+                   captions=None, mishearing: Mishearing | None = None):
     """A consultation with spoken answers: the same endpointer, recogniser,
     dialogue and speech output as a live session (replay --bank)."""
     from .bank import SampleClockSpeaker, SpokenInput
@@ -262,7 +383,8 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
     recorder = Recorder(rules, case)
     speaker = speaker or SampleClockSpeaker()
     mouth = SpokenInput(bank.speech_rms, noise, snr_db, realtime=realtime, seed=seed, assistant=speaker)
-    patient = BankPatient(bank, mouth, case, recorder, barge_in=barge_in, silent=silent)
+    patient = BankPatient(bank, mouth, case, recorder, barge_in=barge_in, silent=silent,
+                          person=Patient(rules, case, mishearing))
     dialogue = Dialogue(rules, prompts, settings)
     def on_turn(turn: Turn) -> None:
         recorder.turn(turn)
@@ -271,7 +393,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
     consultation = Consultation(
         dialogue, recogniser, tts, speaker, mouth, endpoint,
         captions=captions or (lambda who, text: None), barge_in=True,
-        hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn), max_turns=MAX_TURNS,
+        hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn),
     )
     consultation.run()
     if consultation.error is not None:
