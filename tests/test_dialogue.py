@@ -427,3 +427,18 @@ def test_unclear_answers_that_do_not_agree_stay_unclear(d, prompts, second):
     turn = d.handle(second)
     assert turn.listen.kind != "confirm"
     assert turn.say[0] == prompts.say_list("no_match")[1]
+
+
+@pytest.mark.parametrize("answers, level", [
+    ({"hormones": "yes"}, "self_care"),  # "pregnant, or the pill or HRT": one risk factor, not two
+    ({"recent_surgery": "yes", "long_journey": "yes"}, "urgent"),  # two from one shared question
+    ({"pregnant": "yes", "previous_clot": "yes"}, "urgent"),  # from two shared questions
+])
+def test_a_shared_yes_counts_what_its_follow_ups_say(rules, prompts, answers, level):
+    """Found by the outcome cases: a yes to "pregnant ... or the pill or HRT"
+    was first recorded as pregnant; the follow-up asked only about the pill
+    and the provisional yes stayed, so one risk factor counted as two."""
+    from voiceassist.replay import Case, TextPatient, run_case
+
+    result = run_case(rules, prompts, Case("shared", {**answers, "pain_location": "calf"}), TextPatient(prompts))
+    assert result.level == level, result.transcript

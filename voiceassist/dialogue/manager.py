@@ -204,13 +204,15 @@ class Dialogue:
             self.answers[finding] = value
             self.via.pop(finding, None)
             if not self.followups:
-                self._shared_yes_stands(q)
+                self._followed_up(q)
         elif not q.shared:
             self.answers[q.findings[0]] = value
         elif value == YES:
             self.answers.update(selection.shared_yes(self.rules, q))
             self.via.update({f: q.id for f in q.findings})
             if selection.follow_up_needed(self.rules, self.answers, q) and not self._emergency():
+                # Finding by finding: none is yes until its own answer says so.
+                self.answers.update({f: NO for f in q.findings})
                 self.followups = list(q.findings)
         else:
             self.answers.update({f: value for f in q.findings})
@@ -220,12 +222,17 @@ class Dialogue:
         turn.filled.insert(0, filled)
         return turn
 
-    def _shared_yes_stands(self, q: Question) -> None:
-        """Followed up finding by finding and every one said no: the shared
-        question's yes still counts, as one finding."""
+    def _followed_up(self, q: Question) -> None:
+        """The follow-ups of a shared yes are over. Every finding said no (or
+        not asked, since its answer could change nothing): the shared
+        question's yes still counts, as one finding, said back as what was
+        asked. Otherwise the findings are what their own answers said."""
         if not any(self.answers.get(f) == YES for f in q.findings):
             self.answers.update(selection.shared_yes(self.rules, q))
             self.via.update({f: q.id for f in q.findings})
+        else:
+            for f in q.findings:
+                self.via.pop(f, None)
 
     def _safe_reading(self) -> Turn:
         """The cap is reached: the answer was not understood ("unclear": a red
@@ -404,10 +411,11 @@ class Dialogue:
             return self._finish(say)
         while self.followups:
             f = self.followups.pop(0)
-            if selection.follow_up_matters(self.rules, self.answers, f):
-                return self._prompt(say, self.rules.question_of(f), f)
+            shared = self.rules.question_of(f)
+            if selection.follow_up_matters(self.rules, self.answers, shared, f, self.followups):
+                return self._prompt(say, shared, f)
             if not self.followups:
-                self._shared_yes_stands(self.rules.question_of(f))
+                self._followed_up(shared)
         q = selection.next_question(self.rules, self.answers)
         if q is None:
             return self._finish(say)

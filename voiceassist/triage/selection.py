@@ -13,6 +13,7 @@ Pure triage knowledge for the dialogue (triage.md, "Dialogue rules"):
 
 from __future__ import annotations
 
+import itertools
 from typing import Mapping
 
 from . import engine
@@ -69,6 +70,19 @@ def follow_up_needed(rules: Rules, answers: Mapping[str, str], question: Questio
     return len({_picture(rules, {**answers, **r}) for r in readings}) > 1
 
 
-def follow_up_matters(rules: Rules, answers: Mapping[str, str], finding: str) -> bool:
-    """Would this finding's own answer, yes or no, change the level or the causes?"""
-    return _picture(rules, {**answers, finding: YES}) != _picture(rules, {**answers, finding: NO})
+def follow_up_matters(rules: Rules, answers: Mapping[str, str], question: Question, finding: str,
+                      still_open: list[str]) -> bool:
+    """Would this finding's own answer, yes or no, change the level or the
+    causes, whatever the answers to the question's findings still to be asked
+    (`still_open`)? The person said yes to at least one: when every finding
+    is said no, the shared yes stands, as one finding."""
+    for rest in itertools.product((YES, NO), repeat=len(still_open)):
+        pictures = set()
+        for value in (YES, NO):
+            said = {**answers, **dict(zip(still_open, rest)), finding: value}
+            if not any(said.get(f) == YES for f in question.findings):
+                said.update(shared_yes(rules, question))
+            pictures.add(_picture(rules, said))
+        if len(pictures) > 1:
+            return True
+    return False
