@@ -5,7 +5,7 @@ outcome must say both, in the spoken summary and in replay's --json, while
 the level stays the most urgent one. Checked over every pair of causes in the
 rules, each given the answers that support it strongly (its heaviest
 findings, up to the rules' `strong_support` points), at every place either
-cause points to, through the real dialogue.
+cause points to and both explain, through the real dialogue.
 """
 
 import itertools
@@ -32,8 +32,10 @@ def strong_answers(cause) -> dict[str, str]:
 
 
 def places(*causes) -> list[str]:
+    """The places either cause points to, where both explain the pain
+    (triage.md: a cause is not named where it does not explain the pain)."""
     found = sorted({k.split("=", 1)[1] for c in causes for k in c.points if k.startswith("pain_location=")})
-    return found or ["unknown"]
+    return [p for p in found or ["unknown"] if all(c.explains(p) for c in causes)]
 
 
 PAIRS = [

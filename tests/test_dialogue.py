@@ -390,6 +390,8 @@ def test_a_place_not_understood_is_unclear_and_the_consultation_goes_on(d, promp
     while turn.listen.kind != "offer":
         turn = d.handle(reply(turn))
     assert d.assessment().unclear == ("pain_location",)
+    unclear = {prompts.text("outcome", "unclear"), prompts.text("outcome", "unclear_self_care")}
+    assert unclear & set(turn.say) and prompts.text("outcome", "unsure") not in turn.say
 
 
 def test_a_weak_red_flag_yes_not_understood_after_counts_as_yes(d, prompts):

@@ -69,6 +69,37 @@ RULE_BREAKS = {
         lambda d: d["disposition_rules"][2].update(names=["gout"]),
         "disposition_rules[2] (clot_sign)", "unknown cause id 'gout'",
     ),
+    "a clot risk factor as a defining finding": (
+        lambda d: d["causes"]["dvt"]["defining"].append("hormones"),
+        "causes.dvt.defining", "'hormones' is a clot risk factor",
+    ),
+    "a cause without defining findings": (
+        lambda d: d["causes"]["pad"].pop("defining"), "causes.pad", "'defining' is missing",
+    ),
+    "a defining finding without points": (
+        lambda d: d["causes"]["pad"]["defining"].append("bruising"), "causes.pad.defining", "'bruising' has no points",
+    ),
+    "an unknown place": (
+        lambda d: d["causes"]["pad"]["places"].append("elbow"), "causes.pad.places", "unknown pain_location option 'elbow'",
+    ),
+    "an unknown least level": (
+        lambda d: d["causes"]["dvt"].update(least_level="soon"), "causes.dvt.least_level", "'soon' is not one of",
+    ),
+    "advice a cause lists that is not described": (
+        lambda d: d["causes"]["pad"]["advice"].append("dance"), "causes.pad.advice", "advice id 'dance' is not in advice",
+    ),
+    "advice that disagrees with an unknown advice": (
+        lambda d: d["advice"]["rest"]["not_with"].append("dance"), "advice.rest", "unknown advice id 'dance'",
+    ),
+    "advice forbidden with an unknown cause": (
+        lambda d: d["advice"]["ice"]["not_with_causes"].append("gout"), "advice.ice", "unknown cause id 'gout'",
+    ),
+    "an outcome without its safety net": (
+        lambda d: d["safety_net"].pop("doctor"), "safety_net.doctor", "needs its safety net",
+    ),
+    "a safety net on an emergency": (
+        lambda d: d["safety_net"].update(emergency=["call_if_breathless"]), "safety_net.emergency", "has no safety net",
+    ),
 }
 
 PROMPT_BREAKS = {
@@ -91,6 +122,15 @@ PROMPT_BREAKS = {
     "unknown question id": (
         lambda d: d["questions"].update(wobbly={"ask": "a", "again": "b", "help": "c"}),
         "questions.wobbly", "unknown question id",
+    ),
+    "question without a topic": (
+        lambda d: d["topics"].pop("clot_signs"), "topics.clot_signs", "question without a topic",
+    ),
+    "missing outcome sentence": (
+        lambda d: d["outcome"].pop("rule_out"), "outcome.rule_out", "missing sentence",
+    ),
+    "a place not said back": (
+        lambda d: d["places_said"].pop("heel"), "places_said.heel", "option without the words",
     ),
 }
 

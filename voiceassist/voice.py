@@ -51,6 +51,7 @@ def every_sentence(rules: Rules, prompts: Prompts) -> list[str]:
             out += [value] if isinstance(value, str) else list(value)
     out += [p.text("levels", lvl) for lvl in rules.levels]
     out += [p.text("advice", a) for a in p.data["advice"]]
+    out += [v for v in p.data["outcome"].values() if "{" not in v]
     return list(dict.fromkeys(out))
 
 

@@ -22,7 +22,6 @@ from .rules import Condition, DispositionRule, Question, Rules
 
 YES, NO, UNKNOWN, UNCLEAR = "yes", "no", "unknown", "unclear"
 EMERGENCY_LEVELS = ("ambulance", "emergency")
-MIN_POINTS = 1.0
 LIKELY_SHARE = 0.5  # a cause is named when it scores at least half of the leading one
 
 
@@ -30,19 +29,24 @@ LIKELY_SHARE = 0.5  # a cause is named when it scores at least half of the leadi
 class CauseResult:
     id: str
     score: float
-    reasons: tuple[str, ...]  # finding ids answered yes (or "pain_location") that point to it
-    uncertain: bool = False  # an answer that would point to it was "unknown"
+    reasons: tuple[str, ...]  # finding ids that count as yes (or "pain_location") and point to it, defining ones first
+    uncertain: bool = False  # an answer that would point to it was "unknown" or not understood
     serious: bool = False
+    # Named as something to rule out today, not as a likely cause: no
+    # defining finding was a plain yes (an "I don't know" to a red flag, an
+    # answer not understood), or a rule names it so (rules.yaml `rule_out`).
+    rule_out: bool = False
 
 
 @dataclass(frozen=True)
 class Assessment:
     level: str
     causes: tuple[CauseResult, ...]  # ranked, most likely first; the top three are named
-    advice: tuple[str, ...]  # advice ids, in the order to say them
+    advice: tuple[str, ...]  # advice ids, in the order to say them (the safety net aside)
     rules_fired: tuple[str, ...]
     uncertain: bool = False
     unclear: tuple[str, ...] = ()  # findings whose answer was not understood (the dialogue gave up on them)
+    safety_net: tuple[str, ...] = ()  # advice ids said after the advice, at the levels that are not emergencies
 
     @property
     def emergency(self) -> bool:
@@ -171,24 +175,32 @@ def _score(rules: Rules, answers: Mapping[str, str], cause) -> tuple[float, floa
 
 
 def rank_causes(rules: Rules, answers: Mapping[str, str], level: str, fired: tuple[str, ...] = ()) -> tuple[CauseResult, ...]:
+    """The causes that may be named, most likely first (the top three are
+    named). triage.md, "Naming causes": a cause is named only on a defining
+    finding of its own (or when a rule names it to rule out), only where it
+    explains the pain, and a serious one only at its level or above."""
+    place = answers.get("pain_location")
+    to_rule_out = {c for rule in rules.disposition_rules if rule.id in fired for c in rule.rule_out}
     results = []
     for order, cause in enumerate(rules.causes.values()):
-        score, finding_points, reasons, uncertain = _score(rules, answers, cause)
-        if cause.needs:
-            possible = any(is_yes(rules, answers, f) for f in cause.needs)
-        else:
-            # A place, or one weak hint, does not name a cause: the answers
-            # pointing to it must weigh at least MIN_POINTS.
-            possible = finding_points >= MIN_POINTS
-        if not possible:
+        evidence = [f for f in cause.defining if is_yes(rules, answers, f)]
+        if not evidence and cause.id not in to_rule_out:
             continue
+        if not cause.explains(place):
+            continue
+        if cause.least_level is not None and rules.more_urgent(cause.least_level, level):
+            continue
+        score, finding_points, reasons, uncertain = _score(rules, answers, cause)
+        # The defining answers first: they are why it is named.
+        reasons = sorted(reasons, key=lambda f: (f not in evidence, reasons.index(f)))
+        certain = any(answers.get(f) == YES for f in evidence)
         # A serious cause whose own sign is present explains an urgent
         # outcome: it is always named, and first, so that the danger is
         # ruled out first (a ruptured Baker's cyst looks like a clot).
         explains = cause.serious and not rules.more_urgent("urgent", level)
         strong = finding_points >= rules.strong_support
         results.append((explains, strong, score, order,
-                        CauseResult(cause.id, score, tuple(reasons), uncertain, cause.serious)))
+                        CauseResult(cause.id, score, tuple(reasons), uncertain, cause.serious, rule_out=not certain)))
     if not results:
         return ()
     # Only likely causes are named: those close enough to the leading one,
@@ -198,27 +210,43 @@ def rank_causes(rules: Rules, answers: Mapping[str, str], level: str, fired: tup
             if explains or strong or score >= LIKELY_SHARE * lead]
     kept.sort(key=lambda r: (not r[0], -r[1], r[2]))
     ranked = [r[3] for r in kept]
-    # The causes the deciding rules are about come first (rules.yaml `names`).
-    first = [c for rule in rules.disposition_rules if rule.id in fired for c in rule.names]
+    # The causes the deciding rules are about come first (rules.yaml `names`, `rule_out`).
+    first = [c for rule in rules.disposition_rules if rule.id in fired for c in rule.names + rule.rule_out]
     by_id = {c.id: c for c in ranked}
     front = [by_id[c] for c in dict.fromkeys(first) if c in by_id]
     return tuple(front + [c for c in ranked if c not in front])
 
 
+AT_HOME = ("doctor", "self_care")  # the levels whose advice is how to look after it at home
+
+
 def _advice(rules: Rules, answers: Mapping[str, str], level: str, causes: Iterable[CauseResult]) -> tuple[str, ...]:
-    out: list[str] = []
-    top = list(causes)[:3]
-    if level in EMERGENCY_LEVELS:
-        # While waiting for emergency care, only the serious causes' advice is
-        # right: ice, compression or massage could harm a clot.
-        top = [c for c in top if c.serious]
-    for c in top:
-        out += rules.causes[c.id].advice
-    for fid, advice_id in rules.contributing_advice.items():
-        if is_yes(rules, answers, fid) and level not in EMERGENCY_LEVELS:
-            out.append(advice_id)
-    out += rules.level_advice.get(level, ())
-    return tuple(dict.fromkeys(out))
+    """The advice for the outcome as a whole (triage.md, "Advice"; rules.yaml
+    `advice` says when each item may be said). Candidates in order of
+    importance; each is kept only if it suits the level, the person said yes
+    to what it depends on, no named cause forbids it, and nothing already
+    kept disagrees with it."""
+    named = [c.id for c in causes][:3]
+    at_home = level in AT_HOME
+    said_yes = {f for f, v in answers.items() if v == YES}
+    own = [a for cid in named for a in rules.causes[cid].advice]
+    contributing = [a for fid, a in rules.contributing_advice.items() if fid in said_yes]
+    level_advice = list(rules.level_advice.get(level, ()))
+    candidates = own + contributing + level_advice if at_home else level_advice + own + contributing
+    chosen: list[str] = []
+    for aid in dict.fromkeys(candidates):
+        item = rules.advice[aid]
+        if item.for_ == ("until_seen" if at_home else "home"):
+            continue
+        if item.only_if_yes and not item.only_if_yes & said_yes:
+            continue
+        if item.not_with_causes.intersection(named):
+            continue
+        if item.not_with.intersection(chosen):
+            continue
+        chosen.append(aid)
+    limit = rules.max_advice.get(level)
+    return tuple(chosen[:limit] if limit else chosen)
 
 
 def assess(rules: Rules, answers: Mapping[str, str]) -> Assessment:
@@ -226,7 +254,8 @@ def assess(rules: Rules, answers: Mapping[str, str]) -> Assessment:
     causes = rank_causes(rules, answers, level, fired)
     uncertain = any(c.uncertain for c in causes[:3])
     unclear = tuple(f for f, v in answers.items() if v == UNCLEAR)
-    return Assessment(level, causes, _advice(rules, answers, level, causes), fired, uncertain, unclear)
+    return Assessment(level, causes, _advice(rules, answers, level, causes), fired, uncertain, unclear,
+                      rules.safety_net.get(level, ()))
 
 
 # --------------------------------------------------------------------------

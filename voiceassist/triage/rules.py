@@ -67,6 +67,7 @@ class DispositionRule:
     conditions: tuple[Condition, ...]
     safety: bool = False
     names: tuple[str, ...] = ()  # causes named first when this rule holds
+    rule_out: tuple[str, ...] = ()  # causes named first, as something to rule out today
 
     def mentions(self, finding_id: str) -> bool:
         if finding_id == "pain_location":
@@ -94,11 +95,35 @@ class Question:
 
 @dataclass(frozen=True)
 class Cause:
+    """See the comment above `causes` in rules.yaml."""
+
     id: str
     points: Mapping[str, float]  # finding id, or "pain_location=<option>"
-    needs: frozenset[str] = frozenset()
-    serious: bool = False
+    defining: frozenset[str]  # named only when one of these is yes
+    places: tuple[str, ...] = ()  # empty: any place
+    least_level: str | None = None  # a serious cause: never named in a less urgent outcome
     advice: tuple[str, ...] = ()
+    elsewhere: frozenset[str] = frozenset()  # the places it does not explain
+
+    @property
+    def serious(self) -> bool:
+        return self.least_level is not None
+
+    def explains(self, place: str | None) -> bool:
+        """Whether pain in this place can come from this cause. An unknown
+        or unclear place does not rule it out."""
+        return place not in self.elsewhere
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One advice sentence and when it may be said (see `advice` in rules.yaml)."""
+
+    id: str
+    for_: str = "any"  # home | until_seen | any
+    only_if_yes: frozenset[str] = frozenset()
+    not_with_causes: frozenset[str] = frozenset()
+    not_with: frozenset[str] = frozenset()  # made symmetric at load time
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,9 @@ class Rules:
     causes: Mapping[str, Cause]
     level_advice: Mapping[str, tuple[str, ...]]
     contributing_advice: Mapping[str, str]
+    advice: Mapping[str, Advice] = field(default_factory=dict)
+    safety_net: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_advice: Mapping[str, int] = field(default_factory=dict)
     strong_support: float = 3.0
 
     def question(self, qid: str) -> Question:
@@ -126,8 +154,9 @@ class Rules:
     def advice_ids(self) -> set[str]:
         ids = {a for c in self.causes.values() for a in c.advice}
         ids |= {a for v in self.level_advice.values() for a in v}
+        ids |= {a for v in self.safety_net.values() for a in v}
         ids |= set(self.contributing_advice.values())
-        return ids
+        return ids | set(self.advice)
 
 
 @dataclass(frozen=True)
@@ -226,7 +255,7 @@ _CONDITION = {
 }
 RULES_SCHEMA = {
     "type": "object",
-    "required": ["levels", "findings", "disposition_rules", "questions", "causes", "level_advice"],
+    "required": ["levels", "findings", "disposition_rules", "questions", "causes", "advice", "level_advice", "safety_net"],
     "additionalProperties": False,
     "properties": {
         "levels": {"type": "array", "items": _ID},
@@ -258,6 +287,7 @@ RULES_SCHEMA = {
                     "level": {"type": "string"},
                     "safety": {"type": "boolean"},
                     "names": _ID_LIST,
+                    "rule_out": _ID_LIST,
                     "when": {"type": "array", "items": _CONDITION, "minItems": 1},
                 },
             },
@@ -277,22 +307,39 @@ RULES_SCHEMA = {
             "minProperties": 1,
             "additionalProperties": {
                 "type": "object",
-                "required": ["points", "advice"],
+                "required": ["defining", "points", "advice"],
                 "additionalProperties": False,
                 "properties": {
-                    "serious": {"type": "boolean"},
-                    "needs": _ID_LIST,
+                    "least_level": {"enum": list(LEVELS)},
+                    "defining": _ID_LIST,
+                    "places": _ID_LIST,
                     "points": {
                         "type": "object",
                         "minProperties": 1,
                         "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
                     },
-                    "advice": _ID_LIST,
+                    "advice": {"type": "array", "items": _ID},
+                },
+            },
+        },
+        "cause_sets": {"type": "object", "additionalProperties": _ID_LIST},
+        "advice": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "for": {"enum": ["home", "until_seen", "any"]},
+                    "only_if_yes": _ID_LIST,
+                    "not_with_causes": _ID_LIST,
+                    "not_with": _ID_LIST,
                 },
             },
         },
         "level_advice": {"type": "object", "additionalProperties": {"type": "array", "items": _ID}},
         "contributing_advice": {"type": "object", "additionalProperties": _ID},
+        "max_advice": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+        "safety_net": {"type": "object", "additionalProperties": _ID_LIST},
     },
 }
 
@@ -302,7 +349,8 @@ PROMPTS_SCHEMA = {
     "type": "object",
     "required": [
         "language", "answers", "options", "commands", "emergency_number", "answer_names",
-        "option_names", "say", "levels", "questions", "findings", "causes", "advice", "kiosk",
+        "option_names", "say", "levels", "questions", "topics", "places_said", "findings", "causes", "advice", "outcome",
+        "kiosk",
     ],
     "additionalProperties": False,
     "properties": {
@@ -346,7 +394,9 @@ PROMPTS_SCHEMA = {
                 "properties": {"reason": _TEXT, "ask": _TEXT},
             },
         },
-        "shared_reasons": {"type": "object", "additionalProperties": _TEXT},
+        "topics": {"type": "object", "additionalProperties": _TEXT},
+        "outcome": {"type": "object", "additionalProperties": _TEXT},
+        "places_said": {"type": "object", "additionalProperties": _TEXT},
         "causes": {"type": "object", "additionalProperties": _TEXT},
         "advice": {"type": "object", "additionalProperties": _TEXT},
         "kiosk": {
@@ -367,8 +417,13 @@ REQUIRED_SAY = (
     "confirm", "confirm_help", "confirm_stop", "try_again", "check", "ask_another_way", "cap_red_flag", "cap_other",
     "cannot_go_back", "one_more_question", "first_question", "going_back", "slower",
     "faster", "louder", "quieter", "stop", "gave_up", "error", "safety_net", "not_a_diagnosis", "offer_repeat",
-    "goodbye", "outcome_intro", "top_cause", "other_cause", "serious_cause", "because", "unsure", "unclear",
-    "no_cause", "what_to_do", "while_waiting",
+    "goodbye",
+)
+# Every sentence of the outcome (dialogue/outcome.py) that is not advice.
+REQUIRED_OUTCOME = (
+    "top_cause", "serious_cause", "because", "other_cause", "rule_out", "rule_out_because", "said_yes_to",
+    "said_yes_also", "not_sure_whether", "not_sure_about", "not_understood_about", "not_understood_whether",
+    "no_cause", "unsure", "unclear", "unclear_self_care",
 )
 
 
@@ -456,7 +511,8 @@ def _build_rules(path: Path, data: dict) -> Rules:
                 kind = next(iter(c))
                 conds.append(Condition(kind, expand(entry, c[kind])))
         rules.append(
-            DispositionRule(spec["id"], spec["level"], tuple(conds), spec.get("safety", False), tuple(spec.get("names", ())))
+            DispositionRule(spec["id"], spec["level"], tuple(conds), spec.get("safety", False),
+                            tuple(spec.get("names", ())), tuple(spec.get("rule_out", ())))
         )
 
     questions: list[Question] = []
@@ -494,10 +550,11 @@ def _build_rules(path: Path, data: dict) -> Rules:
             fail(f"findings.{fid}", "no question asks for this finding")
 
     for n, rule in enumerate(rules):
-        for cid in rule.names:
+        for cid in rule.names + rule.rule_out:
             if cid not in data["causes"]:
                 fail(f"disposition_rules[{n}] ({rule.id})", f"unknown cause id {cid!r}")
 
+    places = frozenset(location.options) if location else frozenset()
     causes: dict[str, Cause] = {}
     for cid, spec in data["causes"].items():
         entry = f"causes.{cid}"
@@ -511,19 +568,85 @@ def _build_rules(path: Path, data: dict) -> Rules:
                     fail(entry, f"unknown {fid} option {option!r}")
                 points[key] = float(weight)
             else:
-                for f in expand(entry, [key]):
+                expand(entry, [key])  # checks it
+                # A set in its written order: the reasons are said in this order.
+                for f in sets.get(key, (key,)):
                     points[f] = max(points.get(f, 0.0), float(weight))
-        needs = expand(entry, spec.get("needs", []))
-        causes[cid] = Cause(cid, points, needs, spec.get("serious", False), tuple(spec["advice"]))
+        defining = expand(f"{entry}.defining", spec["defining"])
+        for f in sorted(defining):
+            # triage.md: a clot risk factor alone never names a cause.
+            if findings[f].group == "risk":
+                fail(f"{entry}.defining", f"{f!r} is a clot risk factor: it never names a cause alone")
+            if f not in points:
+                fail(f"{entry}.defining", f"{f!r} has no points: it could not be said as a reason")
+        for place in spec.get("places", []):
+            if place not in places:
+                fail(f"{entry}.places", f"unknown pain_location option {place!r}")
+        causes[cid] = Cause(
+            cid, points, defining, tuple(spec.get("places", ())), spec.get("least_level"),
+            tuple(spec["advice"]), places - set(spec["places"]) if spec.get("places") else frozenset(),
+        )
 
-    level_advice = {k: tuple(v) for k, v in data["level_advice"].items()}
+    cause_sets: dict[str, tuple[str, ...]] = {}
+    for sid, members in (data.get("cause_sets") or {}).items():
+        if sid in causes:
+            fail(f"cause_sets.{sid}", "a set cannot have the name of a cause")
+        for cid in members:
+            if cid not in causes:
+                fail(f"cause_sets.{sid}", f"unknown cause id {cid!r}")
+        cause_sets[sid] = tuple(members)
+
+    advice: dict[str, Advice] = {}
+    for aid, spec in data["advice"].items():
+        entry = f"advice.{aid}"
+        spec = spec or {}
+        not_with_causes: set[str] = set()
+        for cid in spec.get("not_with_causes", []):
+            if cid in cause_sets:
+                not_with_causes |= set(cause_sets[cid])
+            elif cid in causes:
+                not_with_causes.add(cid)
+            else:
+                fail(entry, f"unknown cause id {cid!r}")
+        for other in spec.get("not_with", []):
+            if other not in data["advice"]:
+                fail(entry, f"unknown advice id {other!r}")
+        advice[aid] = Advice(aid, spec.get("for", "any"), expand(entry, spec.get("only_if_yes", [])),
+                             frozenset(not_with_causes), frozenset(spec.get("not_with", [])))
+    # Disagreement goes both ways: "rest" that may not meet "keep active" keeps
+    # "keep active" from meeting "rest" too.
+    for aid, item in advice.items():
+        others = item.not_with | {b for b, other in advice.items() if aid in other.not_with}
+        advice[aid] = Advice(item.id, item.for_, item.only_if_yes, item.not_with_causes, frozenset(others))
+
+    def advice_list(entry: str, ids: list[str]) -> tuple[str, ...]:
+        for aid in ids:
+            if aid not in advice:
+                fail(entry, f"advice id {aid!r} is not in advice")
+        return tuple(ids)
+
+    for cid, cause in causes.items():
+        advice_list(f"causes.{cid}.advice", list(cause.advice))
+    level_advice = {k: advice_list(f"level_advice.{k}", v) for k, v in data["level_advice"].items()}
     for lvl in level_advice:
         if lvl not in LEVELS:
             fail(f"level_advice.{lvl}", "unknown level")
     contributing = dict(data.get("contributing_advice") or {})
-    for fid in contributing:
+    for fid, aid in contributing.items():
         if fid not in findings:
             fail(f"contributing_advice.{fid}", f"unknown finding id {fid!r}")
+        advice_list(f"contributing_advice.{fid}", [aid])
+    safety_net = {k: advice_list(f"safety_net.{k}", v) for k, v in data["safety_net"].items()}
+    for lvl in LEVELS:
+        if lvl in ("ambulance", "emergency"):
+            if lvl in safety_net:
+                fail(f"safety_net.{lvl}", "an emergency outcome has no safety net: it is the emergency")
+        elif lvl not in safety_net:
+            fail(f"safety_net.{lvl}", "every outcome that is not an emergency needs its safety net")
+    max_advice = dict(data.get("max_advice") or {})
+    for lvl in max_advice:
+        if lvl not in LEVELS:
+            fail(f"max_advice.{lvl}", "unknown level")
 
     return Rules(
         path=str(path),
@@ -535,6 +658,9 @@ def _build_rules(path: Path, data: dict) -> Rules:
         causes=causes,
         level_advice=level_advice,
         contributing_advice=contributing,
+        advice=advice,
+        safety_net=safety_net,
+        max_advice=max_advice,
         strong_support=float(data.get("strong_support", 3.0)),
     )
 
@@ -553,11 +679,17 @@ def load_prompts(rules: Rules, path: str | Path | None = None) -> Prompts:
     for lvl in LEVELS:
         if lvl not in data["levels"]:
             fail(f"levels.{lvl}", "missing instruction for this level")
+    for key in REQUIRED_OUTCOME:
+        if key not in data["outcome"]:
+            fail(f"outcome.{key}", "missing sentence")
     for q in rules.questions:
         if q.id not in data["questions"]:
             fail(f"questions.{q.id}", "question without wording")
-        if q.shared and q.id not in (data.get("shared_reasons") or {}):
-            fail(f"shared_reasons.{q.id}", "a shared question needs a reason for its yes")
+        if q.id not in data["topics"]:
+            fail(f"topics.{q.id}", "question without a topic (said back: \"when I asked about ...\")")
+    for qid in data["topics"]:
+        if not any(q.id == qid for q in rules.questions):
+            fail(f"topics.{qid}", f"unknown question id {qid!r}")
     for qid in data["questions"]:
         if not any(q.id == qid for q in rules.questions):
             fail(f"questions.{qid}", f"unknown question id {qid!r}")
@@ -573,6 +705,8 @@ def load_prompts(rules: Rules, path: str | Path | None = None) -> Prompts:
                     fail(f"options.{fid}.{option}", "option without phrases")
                 if option not in (data["option_names"].get(fid) or {}):
                     fail(f"option_names.{fid}.{option}", "option without a name")
+                if option not in data["places_said"]:
+                    fail(f"places_said.{option}", "option without the words that say it back")
     for fid in data["findings"]:
         if fid not in rules.findings:
             fail(f"findings.{fid}", f"unknown finding id {fid!r}")
@@ -618,7 +752,7 @@ def load_prompts(rules: Rules, path: str | Path | None = None) -> Prompts:
 
 
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
-_ALLOWED_PLACEHOLDERS = {"number", "answer", "cause", "reasons", "place"}
+_ALLOWED_PLACEHOLDERS = {"number", "answer", "cause", "reasons", "place", "topic", "fact"}
 
 
 def _check_placeholders(prompts: Prompts) -> None:
