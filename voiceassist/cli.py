@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["list", "download", "path"])
     models.add_argument("--name", default="vosk-model-small-en-us-0.15", help="model to download")
 
+    review = sub.add_parser("review", help="write the clinical review sheet (Markdown) from the rules and prompts")
+    review.add_argument("--cases", action="append", default=[], metavar="CASES.yaml",
+                        help="add the spoken transcript of every case in this file (repeatable)")
+    review.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    _common(review)
+
     check = sub.add_parser("check", help="validate the rules and prompts")
     check.add_argument("rules_file", nargs="?", metavar="RULES")
     check.add_argument("prompts_file", nargs="?", metavar="PROMPTS")
@@ -335,7 +341,20 @@ def cmd_models(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "kiosk": cmd_kiosk, "check": cmd_check, "text": cmd_text, "replay": cmd_replay, "models": cmd_models}
+def cmd_review(args) -> int:
+    from .review import review
+
+    _, rules, prompts = _load(args)
+    sheet = review(rules, prompts, args.cases)
+    if args.output:
+        Path(args.output).write_text(sheet, encoding="utf-8")
+    else:
+        sys.stdout.write(sheet)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "kiosk": cmd_kiosk, "check": cmd_check, "text": cmd_text, "replay": cmd_replay,
+            "models": cmd_models, "review": cmd_review}
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
