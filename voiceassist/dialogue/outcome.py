@@ -19,7 +19,8 @@ is decided by the engine from rules.yaml; this module only words it.
 
 from __future__ import annotations
 
-from typing import Mapping
+import re
+from typing import Iterable, Mapping
 
 from ..triage.engine import UNCLEAR, UNKNOWN, YES, Assessment, CauseResult
 from ..triage.rules import Prompts, Rules
@@ -36,6 +37,11 @@ def _join(parts: list[str]) -> str:
         return "".join(parts)
     last = ", and " if any(" and " in p for p in parts) else " and "
     return ", ".join(parts[:-1]) + last + parts[-1]
+
+
+def count_sentences(lines: Iterable[str]) -> int:
+    """Sentences, as the person hears them: a line may hold more than one."""
+    return sum(len([s for s in re.split(r"(?<=[.!?])\s+", line.strip()) if s]) for line in lines)
 
 
 def _sentence(text: str) -> str:
