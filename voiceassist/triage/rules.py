@@ -460,14 +460,19 @@ def _build_rules(path: Path, data: dict) -> Rules:
             fail(f"findings.{fid}", "options are only for kind: choice")
         findings[fid] = Finding(fid, spec["group"], kind, options)
 
-    sets: dict[str, tuple[str, ...]] = {}
-    for sid, members in (data.get("sets") or {}).items():
-        if sid in findings:
-            fail(f"sets.{sid}", "a set cannot have the name of a finding")
-        for m in members:
-            if m not in findings:
-                fail(f"sets.{sid}", f"unknown finding id {m!r}")
-        sets[sid] = tuple(members)
+    def named_sets(key: str, known: Mapping[str, Any], what: str) -> dict[str, tuple[str, ...]]:
+        """`sets` (of findings) or `cause_sets`: named lists of known ids."""
+        out: dict[str, tuple[str, ...]] = {}
+        for sid, members in (data.get(key) or {}).items():
+            if sid in known:
+                fail(f"{key}.{sid}", f"a set cannot have the name of a {what}")
+            for m in members:
+                if m not in known:
+                    fail(f"{key}.{sid}", f"unknown {what} id {m!r}")
+            out[sid] = tuple(members)
+        return out
+
+    sets = named_sets("sets", findings, "finding")
 
     def expand(entry: str, ids: list[str], allow_choice: bool = False) -> frozenset[str]:
         out: set[str] = set()
@@ -587,14 +592,7 @@ def _build_rules(path: Path, data: dict) -> Rules:
             tuple(spec["advice"]), places - set(spec["places"]) if spec.get("places") else frozenset(),
         )
 
-    cause_sets: dict[str, tuple[str, ...]] = {}
-    for sid, members in (data.get("cause_sets") or {}).items():
-        if sid in causes:
-            fail(f"cause_sets.{sid}", "a set cannot have the name of a cause")
-        for cid in members:
-            if cid not in causes:
-                fail(f"cause_sets.{sid}", f"unknown cause id {cid!r}")
-        cause_sets[sid] = tuple(members)
+    cause_sets = named_sets("cause_sets", causes, "cause")
 
     advice: dict[str, Advice] = {}
     for aid, spec in data["advice"].items():
