@@ -82,9 +82,12 @@ def reason_clauses(rules: Rules, prompts: Prompts, cause: CauseResult, answers: 
         if value == YES and question is None:
             clause = ("yes", prompts.text("findings", fid, "reason"))
         elif value == YES:
-            # A second one reads "... and when I asked about ...".
-            key = "said_yes_also" if any(kind == "asked" for kind, _ in out) else "said_yes_to"
-            clause = ("asked", prompts.text("outcome", key, topic=prompts.text("topics", question)))
+            also = prompts.text("outcome", "said_yes_also", topic=prompts.text("topics", question))
+            asked = next((n for n, (kind, _) in enumerate(out) if kind == "asked"), None)
+            if asked is not None:  # one clause: "you said yes when I asked about A, and about B"
+                out[asked] = ("asked", f"{out[asked][1]}, {also}")
+                continue
+            clause = ("asked", prompts.text("outcome", "said_yes_to", topic=prompts.text("topics", question)))
         elif value == UNKNOWN and question is None:
             clause = ("unknown", prompts.text("outcome", "not_sure_whether", fact=prompts.text("findings", fid, "reason")))
         elif value == UNKNOWN:
