@@ -53,17 +53,7 @@ def test_the_engine_names_what_triage_md_expects(case):
     assert not set(expect.get("not_causes") or []) & set(a.top_ids()), a.top_ids()
 
 
-# Known defect of the dialogue (not of the rules): a yes to "pregnant ... or the
-# pill or HRT" is recorded as `pregnant` (the most urgent finding), the follow-up
-# asks only "the pill or HRT?", and the provisional `pregnant` yes stays: one
-# risk factor counted as two, `urgent` instead of `self_care`. Strict: remove
-# the mark when the dialogue clears a provisional yes its follow-up replaced.
-DIALOGUE_DEFECTS = {"calf_pain_on_the_pill": "a shared yes's provisional finding outlives its follow-up"}
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=DIALOGUE_DEFECTS[c.id])) if c.id in DIALOGUE_DEFECTS
-    else c for c in OWN_CASES], ids=[c.id for c in OWN_CASES])
+@pytest.mark.parametrize("case", OWN_CASES, ids=[c.id for c in OWN_CASES])
 def test_a_consultation_names_what_triage_md_expects(case):
     expect = EXPECT[case.id]
     result = run_case(RULES, PROMPTS, case, TextPatient(PROMPTS))

@@ -31,11 +31,11 @@ MAX_REASONS, MAX_OTHER_REASONS = 3, 2
 
 
 def _join(parts: list[str]) -> str:
-    """"a, b and c"; "a, and b" when a part has its own "and", so that
-    the last one stands apart."""
+    """"a, b and c"; "a, and b" when a part has its own "and" or commas,
+    so that the last one stands apart."""
     if len(parts) <= 1:
         return "".join(parts)
-    last = ", and " if any(" and " in p for p in parts) else " and "
+    last = ", and " if any(" and " in p or "," in p for p in parts) else " and "
     return ", ".join(parts[:-1]) + last + parts[-1]
 
 
