@@ -3,7 +3,7 @@
 
 Every bank is one folder per voice, ``tests/fixtures/banks/<voice>/``, holding
 one 16 kHz mono 16-bit WAV per accepted phrase of ``voiceassist/prompts/en.yaml``
-(named as ../../shared/spec/replay.md "Bank" says: ``yes.wav``, ``yes-2.wav``, ...,
+(named as docs/replay.md "Bank" says: ``yes.wav``, ``yes-2.wav``, ...,
 ``dont_know.wav`` for ``answers.unknown``, one name per ``options.pain_location``
 id and per command id), plus ``out_of_grammar.wav`` / ``out_of_grammar-2.wav``
 for no-match tests, and a ``phrases.json`` saying which text each file speaks.

@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-VIGNETTES = SHARED / "spec" / "vignettes.yaml"
+# The project's own example cases (the public vignettes): nothing here reads
+# outside the repository, since a user's clone has nothing beside it.
+VIGNETTES = ROOT / "examples" / "vignettes.yaml"
 # The assistant's synthesised sentences, kept between tests, pytest-xdist's
 # workers and runs: each sentence is synthesised once, not once a module.
 # (A replay's outcome does not depend on which run synthesised them: the

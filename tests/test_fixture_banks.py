@@ -1,7 +1,7 @@
 """The committed audio fixture banks match prompts/en.yaml and are usable audio.
 
 Expected file names are derived here from en.yaml independently of
-scripts/make_fixtures.py, following shared/spec/replay.md ("Bank").
+scripts/make_fixtures.py, following docs/replay.md ("Bank").
 """
 
 from __future__ import annotations

@@ -68,6 +68,16 @@ def commands(bad: Path) -> dict[str, list]:
     }
 
 
+# What the one line must name, for the commands whose problem comes after
+# other files are read (the cases, the rules, the bank).
+MEANT = {
+    "replay, broken WAVs": ["bank/", ".wav"],
+    "replay, noise not a WAV": ["README.md"],
+    "replay, no vosk model": ["vosk"],
+    "replay, not a model": ["model"],
+}
+
+
 def assert_one_line_error(out, what):
     assert "Traceback" not in out.stderr, (what, out.stderr)
     assert out.returncode == 2, (what, out.returncode, out.stderr)
@@ -81,6 +91,11 @@ def test_every_command_meets_bad_input_in_one_line(bad_inputs, env):
         results = dict(zip(cases, pool.map(lambda a: voiceassist(*a, env=env), cases.values())))
     for what, out in results.items():
         assert_one_line_error(out, what)
+    # Each line is about the problem the command met, not an earlier one (a
+    # cases file that is missing would also be one line, and test nothing).
+    for what, words in MEANT.items():
+        last = results[what].stderr.strip().splitlines()[-1]
+        assert all(w in last for w in words), (what, last)
     assert "microphone" in results["run, no microphone"].stderr.splitlines()[-1].lower()
     assert "voiceassist text" in results["run, no microphone"].stderr.splitlines()[-1]
 
