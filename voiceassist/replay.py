@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
 
 from .dialogue.manager import Dialogue, Heard, Listen, Settings, Turn
 from .triage.engine import EMERGENCY_LEVELS
 from .triage.rules import ANSWERS, ConfigError, Prompts, Rules
+from .yamlfile import read_yaml
 
 
 @dataclass
@@ -42,15 +42,7 @@ def yaml_word(value: Any) -> str:
 def load_cases(path: str | Path, rules: Rules) -> list[Case]:
     """Read and check a cases file. Raises ConfigError (one line) on bad input."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(path, f"line {mark.line + 1}" if mark else "", f"malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    data = read_yaml(path)
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data:

@@ -9,6 +9,7 @@ Nothing starts on invalid rules.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,22 +17,24 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
-import yaml
+
+from ..yamlfile import ConfigError, read_yaml
 
 LEVELS = ("ambulance", "emergency", "urgent", "doctor", "self_care")
 GROUPS = ("ambulance", "emergency", "urgent", "doctor", "risk", "pattern")
 RED_FLAG_GROUPS = ("ambulance", "emergency")
 ANSWERS = ("yes", "no", "unknown")
 COMMANDS = ("repeat", "help", "go_back", "stop", "slower", "faster", "louder", "quieter")
+EMERGENCY_NUMBER = re.compile(r"[0-9]{2,6}")  # 999, 112, 911, 000, 0112...: always text
 
 
-class ConfigError(ValueError):
-    """A rules or prompts file is invalid. str() is one line: file: entry: problem."""
-
-    def __init__(self, path: str | Path, entry: str, problem: str):
-        self.path, self.entry, self.problem = str(path), entry, problem
-        where = f"{self.path}: {entry}: " if entry else f"{self.path}: "
-        super().__init__(where + problem)
+def emergency_number(value: object) -> str:
+    """The emergency number as text, checked: 2 to 6 digits, a leading zero
+    kept. Raises ValueError with the problem (the caller says where)."""
+    text = str(value).strip() if value is not None else ""
+    if not EMERGENCY_NUMBER.fullmatch(text):
+        raise ValueError(f"the emergency number must be 2 to 6 digits (such as 999, 112 or 000), not {value!r}")
+    return text
 
 
 # --------------------------------------------------------------------------
@@ -181,6 +184,14 @@ class Prompts:
             node = node[p]
         return _fill(node, self, **kw)
 
+    @property
+    def emergency_number(self) -> str:
+        return self.data["emergency_number"]
+
+    def with_emergency_number(self, number: str) -> "Prompts":
+        """The same prompts telling the person to call `number` (checked)."""
+        return dataclasses.replace(self, data={**self.data, "emergency_number": emergency_number(number)})
+
     def canonical(self, value: str, finding: str | None = None) -> str:
         """The first phrase for an answer, an option or a command."""
         if value in self.data["answers"]:
@@ -200,22 +211,6 @@ def _fill(template: str, prompts: Prompts, **kw: Any) -> str:
 
 # --------------------------------------------------------------------------
 # Loading
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read: {exc}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(path, where, f"malformed YAML: {problem}") from None
 
 
 def _schema_check(path: Path, data: Any, schema: dict) -> None:
@@ -355,7 +350,7 @@ PROMPTS_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "language": _TEXT,
-        "emergency_number": {"type": ["string", "integer"]},
+        "emergency_number": {"type": "string"},  # read as written: 000 stays "000"
         "answers": {
             "type": "object",
             "required": list(ANSWERS),
@@ -437,7 +432,7 @@ def default_prompts_path(language: str = "en") -> Path:
 
 def load_rules(path: str | Path | None = None) -> Rules:
     path = Path(path) if path else default_rules_path()
-    data = _read_yaml(path)
+    data = read_yaml(path)
     _schema_check(path, data, RULES_SCHEMA)
     return _build_rules(path, data)
 
@@ -665,12 +660,16 @@ def _build_rules(path: Path, data: dict) -> Rules:
 
 def load_prompts(rules: Rules, path: str | Path | None = None) -> Prompts:
     path = Path(path) if path else default_prompts_path()
-    data = _read_yaml(path)
+    data = read_yaml(path, text_keys={"emergency_number"})
     _schema_check(path, data, PROMPTS_SCHEMA)
 
     def fail(entry: str, problem: str) -> None:
         raise ConfigError(path, entry, problem)
 
+    try:
+        emergency_number(data["emergency_number"])
+    except ValueError as exc:
+        fail("emergency_number", str(exc))
     for key in REQUIRED_SAY:
         if key not in data["say"]:
             fail(f"say.{key}", "missing sentence")
