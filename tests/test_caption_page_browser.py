@@ -192,6 +192,38 @@ def test_question_then_emergency_then_reset(browser, served):
     page.close()
 
 
+def test_the_welcome_screen_shows_the_number_and_what_is_wrong(browser, served):
+    """The emergency number on the welcome screen; a dead microphone or a
+    kiosk out of order takes the place of "Say hello" (nobody is invited to
+    talk to a kiosk that cannot hear), the emergency number stays."""
+    board, server = served
+    board.welcome(IDLE, "In an emergency, call 000.")
+    page = open_page(browser, server.url)
+    emergency = page.locator("#idle-emergency")
+    expect(emergency).to_have_text("In an emergency, call 000.", timeout=WAIT_MS)
+    assert_readable(emergency, 28)
+    expect(page.get_by_text(IDLE)).to_be_visible()
+
+    board.status("The microphone is not working. Trying again.")
+    title = page.locator("#idle-text")
+    expect(title).to_have_text("The microphone is not working. Trying again.", timeout=WAIT_MS)
+    expect(page.get_by_text(IDLE)).to_have_count(0)
+    expect(page.locator(".idle-sub").first).to_be_hidden()
+    expect(page.locator("#status")).to_be_hidden()  # said once, in large print
+    expect(emergency).to_be_visible()
+
+    board.status("This kiosk is out of order.", detail="config.yaml: rate: should be less than or equal to 260")
+    expect(title).to_have_text("This kiosk is out of order.", timeout=WAIT_MS)
+    expect(page.locator("#idle-detail")).to_have_text("config.yaml: rate: should be less than or equal to 260")
+    assert fits_the_screen(page)
+    page.screenshot(path="/tmp/captions-out-of-order.png")
+
+    board.status(None)
+    expect(title).to_have_text(IDLE, timeout=WAIT_MS)
+    expect(page.locator("#idle-detail")).to_be_hidden()
+    expect(page.locator(".idle-sub").first).to_be_visible()
+
+
 def test_emergency_instruction_during_questions_and_a_normal_outcome(browser, served):
     board, server = served
     page = open_page(browser, server.url)

@@ -161,6 +161,28 @@ def test_status_is_about_the_machine_and_survives_reset():
     assert b.snapshot()["status"] == "Speech is not working: please read the screen."
 
 
+def test_the_welcome_screen_carries_the_emergency_number():
+    b = CaptionBoard(idle_text="Getting ready.", emergency=None)
+    assert b.snapshot()["emergency"] is None
+    v = b.version
+    b.welcome(IDLE, "In an emergency, call 000.")
+    s = b.snapshot()
+    assert s["version"] > v and (s["idle_text"], s["emergency"]) == (IDLE, "In an emergency, call 000.")
+    b.reset()  # the machine's, not the person's: kept
+    assert b.snapshot()["emergency"] == "In an emergency, call 000."
+
+
+def test_a_fault_has_a_detail_for_the_operator():
+    b = CaptionBoard(idle_text=IDLE)
+    b.status("This kiosk is out of order.", detail="config.yaml: rate: should be less than or equal to 260, not '300'")
+    s = b.snapshot()
+    assert s["status"] == "This kiosk is out of order." and s["detail"].startswith("config.yaml: rate")
+    b.status("The microphone is not working.")  # a new status has no old detail
+    assert b.snapshot()["detail"] is None
+    b.status(None)
+    assert b.snapshot()["status"] is b.snapshot()["detail"] is None
+
+
 def test_wait_for_change():
     b = CaptionBoard()
     v = b.version

@@ -86,19 +86,26 @@ class CaptionBoard:
       and shown as the emergency banner until `reset()`.
     - `hint` (constructor), e.g. "You can say repeat, help, go back, or
       stop", is shown at the foot of the screen while consulting.
-    - `status` is about the machine (microphone, speech output), not the
-      person, so it survives `reset()`; `status(None)` clears it.
+    - `status` is about the machine (microphone, speech output, a setting
+      the kiosk cannot start with), not the person, so it survives
+      `reset()`; `status(None)` clears it. On the welcome screen it takes the
+      place of the idle text (nobody is invited to speak to a kiosk that
+      cannot hear), with `detail` in small print for the operator.
+    - `emergency` ("In an emergency, call 999.") is shown on the welcome
+      screen, also when the kiosk is out of order.
     """
 
     def __init__(self, idle_text: str = "Say “hello” to start.", hint: str | None = None,
-                 said_kept: int = SAID_KEPT):
+                 said_kept: int = SAID_KEPT, emergency: str | None = None):
         self.idle_text = idle_text
+        self.emergency = emergency
         self.hint = hint  # shown at the foot of the screen during a consultation
         self._cond = threading.Condition()
         self._said: collections.deque[str] = collections.deque(maxlen=said_kept)
         self._id = secrets.token_hex(4)  # lets the page tell a new board (server restart) apart
         self._version = 0
         self._status: str | None = None
+        self._detail: str | None = None
         self._clear()
 
     def _clear(self) -> None:
@@ -160,9 +167,16 @@ class CaptionBoard:
             self._heard = _CONFIDENCE.sub("", _clean(text)) or _clean(text)
             self._changed()
 
-    def status(self, text: str | None) -> None:
+    def status(self, text: str | None, detail: str | None = None) -> None:
         with self._cond:
             self._status = _clean(text) if text else None
+            self._detail = _clean(detail) if text and detail else None
+            self._changed()
+
+    def welcome(self, idle_text: str, emergency: str | None) -> None:
+        """Set what the welcome screen says (once the prompts are loaded)."""
+        with self._cond:
+            self.idle_text, self.emergency = _clean(idle_text), _clean(emergency) if emergency else None
             self._changed()
 
     def outcome(self, level: str, instruction: str, sentences: list[str], emergency: bool) -> None:
@@ -193,12 +207,14 @@ class CaptionBoard:
             "version": self._version,
             "state": self._state,
             "idle_text": self.idle_text,
+            "emergency": self.emergency,
             "hint": self.hint,
             "question": self._question,
             "heard": self._heard,
             "said": list(self._said),
             "alert": self._alert,
             "status": self._status,
+            "detail": self._detail,
             "outcome": None if self._outcome is None else {
                 **self._outcome, "sentences": list(self._outcome["sentences"])},
         }

@@ -396,11 +396,13 @@ PROMPTS_SCHEMA = {
         "advice": {"type": "object", "additionalProperties": _TEXT},
         "kiosk": {
             "type": "object",
-            "required": ["start", "idle", "mic_lost", "mic_back", "speech_lost", "error"],
+            "required": ["start", "idle", "mic_lost", "mic_back", "speech_lost", "error", "emergency",
+                         "out_of_order", "emergency_unknown"],
             "additionalProperties": False,
             "properties": {
                 "start": _PHRASES,
                 "idle": _TEXT, "mic_lost": _TEXT, "mic_back": _TEXT, "speech_lost": _TEXT, "error": _TEXT,
+                "emergency": _TEXT, "out_of_order": _TEXT, "emergency_unknown": _TEXT,
             },
         },
     },

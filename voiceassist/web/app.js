@@ -50,9 +50,12 @@
     return p;
   }
 
+  /* On the welcome screen a machine problem takes the place of "Say hello"
+     (renderIdle), so the bar does not say it twice. */
   function renderStatus(s) {
     var bar = $("status");
-    var text = offlineNote || (s && s.status) || "";
+    var onIdle = s && s.state === "idle";
+    var text = offlineNote || (s && !onIdle && s.status) || "";
     if (bar.dataset.text === text) return;
     bar.dataset.text = text;
     clear(bar);
@@ -131,10 +134,18 @@
     if (follow.firstChild) box.appendChild(follow);
   }
 
+  function renderIdle(s) {
+    var fault = s.status || "";
+    $("idle-text").textContent = fault || s.idle_text || "Say “hello” to start.";
+    document.body.classList.toggle("fault", !!fault);
+    $("idle-detail").textContent = (fault && s.detail) || "";
+    $("idle-emergency").textContent = s.emergency || "";
+  }
+
   function render(s) {
     lastSnapshot = s;
     document.body.dataset.state = s.state;
-    $("idle-text").textContent = s.idle_text || "Say “hello” to start.";
+    renderIdle(s);
     $("idle").hidden = s.state !== "idle";
     $("consult").hidden = s.state !== "consulting";
     $("outcome").hidden = s.state !== "outcome";
