@@ -13,9 +13,12 @@ import sys
 from pathlib import Path
 
 from .speech.asr import ENGINES
+from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN
 from .triage.rules import ConfigError, load
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # as `yes | head -1` ends: 128 + SIGPIPE, without a word
+DEFAULT_SNR_DB = 10.0
 
 
 class UserError(Exception):
@@ -26,7 +29,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="settings file (YAML; default ~/.config/voiceassist/config.yaml)")
     p.add_argument("--rules", metavar="FILE", help="triage rules YAML (default: the packaged rules)")
     p.add_argument("--prompts", metavar="FILE", help="prompts YAML (default: the packaged English prompts)")
-    p.add_argument("--emergency-number", metavar="NUMBER", help="number to call for an ambulance (default 999)")
+    p.add_argument("--emergency-number", metavar="NUMBER",
+                   help="number to call for an ambulance, 2 to 6 digits (default: the prompts', 999)")
 
 
 def _voice(p: argparse.ArgumentParser) -> None:
@@ -35,15 +39,18 @@ def _voice(p: argparse.ArgumentParser) -> None:
                         "together when installed, else pocketsphinx)")
     p.add_argument("--model", metavar="PATH", help="a vosk model folder (also $VOSK_MODEL_PATH)")
     p.add_argument("--voice", metavar="NAME", help="espeak-ng voice for speech output, e.g. en-gb or en-us")
-    p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words a minute (default 150)")
+    p.add_argument("--rate", type=int, metavar="WPM",
+                   help=f"speaking rate in words a minute, {RATE_MIN} to {RATE_MAX} (default {DEFAULT_RATE})")
     p.add_argument("--end-silence-ms", type=int, metavar="MS",
                    help="silence that ends an answer (default 1000; longer for slow speakers)")
     p.add_argument("--no-input-s", type=float, metavar="S", help="wait this long for an answer (default 8)")
 
 
 def _devices(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input-device", metavar="DEV", help="microphone by index or part of its name")
-    p.add_argument("--output-device", metavar="DEV", help="speaker by index or part of its name")
+    p.add_argument("--input-device", metavar="DEV",
+                   help="microphone: its number as `python -m sounddevice` lists it, or part of its name")
+    p.add_argument("--output-device", metavar="DEV",
+                   help="speaker: its number as `python -m sounddevice` lists it, or part of its name")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speak-to", metavar="DIR", help="also write what the assistant says, per case, as WAV")
     replay.add_argument("--realtime", action="store_true", help="pace recordings like a microphone")
     replay.add_argument("--noise", metavar="WAV", help="with --bank: background noise mixed into the microphone")
-    replay.add_argument("--snr", type=float, default=10.0, metavar="DB", help="with --noise: speech-to-noise ratio (default 10)")
+    replay.add_argument("--snr", type=float, metavar="DB",
+                        help=f"with --noise: speech-to-noise ratio (default {DEFAULT_SNR_DB:g})")
     replay.add_argument("--mishear", metavar="SCHEDULE",
                         help="answers the patient is misheard on, comma-separated: first (each question's first "
                              "answer), again (its later answers), readbacks (answers to 'Is that right?'), rate:R "
@@ -102,9 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
     _common(review)
 
-    check = sub.add_parser("check", help="validate the rules and prompts")
+    check = sub.add_parser("check", help="validate the settings, rules and prompts; say the emergency number")
     check.add_argument("rules_file", nargs="?", metavar="RULES")
     check.add_argument("prompts_file", nargs="?", metavar="PROMPTS")
+    check.add_argument("--config", metavar="FILE", help="settings file to check (default: the one the others read)")
+    check.add_argument("--emergency-number", metavar="NUMBER", help="check this emergency number too")
     return parser
 
 
@@ -120,11 +130,12 @@ def _settings(args):
     return load_settings(flags, getattr(args, "config", None))
 
 
-def _load(args) -> tuple:
-    settings = _settings(args)
+def _load(args, settings=None) -> tuple:
+    """The settings, the rules and the prompts (with the emergency number set)."""
+    settings = settings or _settings(args)
     rules, prompts = load(settings.rules, settings.prompts)
     if settings.emergency_number:
-        prompts.data["emergency_number"] = settings.emergency_number
+        prompts = prompts.with_emergency_number(settings.emergency_number)
     return settings, rules, prompts
 
 
@@ -133,11 +144,19 @@ def _log(line: str) -> None:
 
 
 def cmd_check(args) -> int:
-    rules, prompts = load(args.rules_file, args.prompts_file)
+    from .settings import config_path
+
+    settings = _settings(args)
+    if args.rules_file or args.prompts_file:
+        settings = settings.model_copy(update={"rules": args.rules_file or settings.rules,
+                                               "prompts": args.prompts_file or settings.prompts})
+    settings, rules, prompts = _load(args, settings)
+    config = config_path(getattr(args, "config", None))
     print(
         f"ok: {rules.path}: {len(rules.findings)} findings, {len(rules.questions)} questions,"
         f" {len(rules.causes)} causes, {len(rules.disposition_rules)} disposition rules;"
-        f" {prompts.path}: {len(prompts.answer_phrases) + len(prompts.command_phrases)} phrases"
+        f" {prompts.path}: {len(prompts.answer_phrases) + len(prompts.command_phrases)} phrases;"
+        f" settings: {config or 'defaults'}; the person is told to call {prompts.emergency_number}"
     )
     return EXIT_OK
 
@@ -220,6 +239,10 @@ def _one_line(exc: BaseException) -> str:
 def cmd_replay(args) -> int:
     from . import replay
 
+    if not args.bank and (args.speak_to or args.noise):
+        raise UserError("--speak-to and --noise need --bank (recorded answers)")
+    if args.snr is not None and not args.noise:
+        raise UserError("--snr needs --noise WAV (the noise it sets the level of)")
     settings, rules, prompts = _load(args)
     cases = replay.load_cases(args.cases, rules)
     try:
@@ -229,8 +252,6 @@ def cmd_replay(args) -> int:
     if args.bank:
         results = _replay_bank(args, settings, rules, prompts, cases, mishearing)
     else:
-        if args.speak_to or args.noise:
-            raise UserError("--speak-to and --noise need --bank (recorded answers)")
         patient = replay.TextPatient(prompts, mishearing)
         results = [replay.run_case(rules, prompts, case, patient) for case in cases]
     replay.print_results(results, rules.levels, args.json, sys.stdout)
@@ -247,6 +268,7 @@ def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
 
     bank = Bank(args.bank)
     noise = audio.load_wav(args.noise) if args.noise else None
+    snr_db = DEFAULT_SNR_DB if args.snr is None else args.snr
     parts = voice.build(settings, prompts, _log)
     results = []
     for case in cases:
@@ -256,7 +278,7 @@ def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
         try:
             results.append(replay.run_case_voice(
                 rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
-                speaker=speaker, noise=noise, snr_db=args.snr if noise is not None else None,
+                speaker=speaker, noise=noise, snr_db=snr_db if noise is not None else None,
                 realtime=args.realtime, mishearing=mishearing,
             ))
         finally:
@@ -281,27 +303,39 @@ def cmd_kiosk(args) -> int:
     return EXIT_OK
 
 
+KIOSK_STARTING = "Getting ready. Please wait."
+
+
 def _serve_kiosk(args, cleanup) -> None:
+    """Start the caption screen first, then everything else. A problem an
+    operator must fix (a setting, the rules, a missing model or voice, a log
+    file that cannot be written) is shown on the screen and in the journal,
+    and the kiosk then waits to be stopped: exiting would only have systemd
+    start it again and again, with a browser error page on the screen."""
     from . import voice
     from .bank import SampleClockSpeaker
-    from .captions import CaptionBoard, CaptionServer
+    from .captions import CaptionBoard
     from .kiosk import Kiosk
     from .speech.mic import Microphone, MicrophoneError
     from .speech.playback import Player, output_devices
 
-    settings, rules, prompts = _load(args)
-    logging.basicConfig(filename=settings.log_file, level=logging.INFO, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parts = voice.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
-    parts.tts.warm(voice.every_sentence(rules, prompts))
-    board = CaptionBoard(idle_text=prompts.text("kiosk", "idle"))
+    board = CaptionBoard(idle_text=KIOSK_STARTING)
     try:
-        server = CaptionServer(board, port=settings.caption_port).start()
-    except OSError as exc:  # the port is taken, most often by another kiosk
-        raise UserError(f"cannot serve the caption screen on port {settings.caption_port}: {exc.strerror or exc} "
-                        "(choose another with --caption-port)") from None
-    cleanup.callback(server.stop)
-    _log(f"caption screen: {server.url} (for example: chromium --kiosk {server.url})")
+        settings = _settings(args)
+    except _user_errors() as exc:
+        _serve_captions(board, _fallback_caption_port(args), cleanup)
+        _out_of_order(board, exc, prompts=None)
+    _serve_captions(board, settings.caption_port, cleanup)
+    prompts = None
+    try:
+        _log_to(settings.log_file)
+        settings, rules, prompts = _load(args, settings)
+        board.welcome(KIOSK_STARTING, prompts.text("kiosk", "emergency"))
+        parts = voice.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
+        parts.tts.warm(voice.every_sentence(rules, prompts))
+    except _user_errors() as exc:
+        _out_of_order(board, exc, prompts)
+    board.welcome(prompts.text("kiosk", "idle"), prompts.text("kiosk", "emergency"))
     mic = Microphone(settings.input_device)
     cleanup.callback(mic.close)
     try:
@@ -318,6 +352,69 @@ def _serve_kiosk(args, cleanup) -> None:
         barge_in=settings.barge_in,
     )
     kiosk.serve()
+
+
+def _serve_captions(board, port: int, cleanup) -> None:
+    from .captions import CaptionServer
+
+    try:
+        server = CaptionServer(board, port=port).start()
+    except OSError as exc:  # the port is taken, most often by another kiosk
+        _out_of_order(board, UserError(f"cannot serve the caption screen on port {port}: {exc.strerror or exc} "
+                                       "(choose another with --caption-port)"), prompts=None)
+    cleanup.callback(server.stop)
+    _log(f"caption screen: {server.url} (for example: chromium --kiosk {server.url})")
+
+
+def _fallback_caption_port(args) -> int:
+    """The caption port when the settings as a whole are invalid: the first
+    source that gives a valid one (flag, environment, config file), else the
+    default, so that the screen can still say what is wrong."""
+    import os
+
+    from .settings import Settings, config_path, read_config
+
+    candidates = [getattr(args, "caption_port", None), os.environ.get("VOICEASSIST_CAPTION_PORT")]
+    try:
+        path = config_path(getattr(args, "config", None))
+        candidates.append(read_config(path).get("caption_port") if path else None)
+    except Exception:  # noqa: BLE001 - the error itself is reported by the caller
+        pass
+    for value in candidates:
+        if value is not None:
+            try:
+                return Settings(caption_port=value).caption_port
+            except ValueError:  # pydantic's ValidationError: not this one
+                continue
+    return Settings().caption_port
+
+
+def _out_of_order(board, exc: BaseException, prompts) -> None:
+    """Say what is wrong (journal and screen), then wait to be stopped."""
+    import time
+
+    from .triage.rules import load_prompts, load_rules
+
+    line = _one_line(exc)
+    if prompts is None:  # the packaged wording; the emergency number set is not known
+        prompts = load_prompts(load_rules())
+        emergency = prompts.text("kiosk", "emergency_unknown")
+    else:
+        emergency = prompts.text("kiosk", "emergency")
+    board.welcome(prompts.text("kiosk", "idle"), emergency)
+    board.status(prompts.text("kiosk", "out_of_order"), detail=line)
+    _log(f"error: {line}")
+    _log("the kiosk is out of order until this is fixed; then: systemctl restart voiceassist-kiosk@USER")
+    while True:  # until SIGTERM (KeyboardInterrupt)
+        time.sleep(3600)
+
+
+def _log_to(log_file: str | None) -> None:
+    try:
+        logging.basicConfig(filename=log_file, level=logging.INFO, force=True,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    except OSError as exc:
+        raise UserError(f"cannot write the log file {log_file}: {exc.strerror or exc}") from None
 
 
 def cmd_models(args) -> int:
@@ -386,6 +483,13 @@ def main(argv: list[str] | None = None) -> int:
     except _user_errors() as exc:
         print(f"voiceassist: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (`replay ... --json | head -1`): stop quietly,
+        # and let no flush at exit fail on the closed pipe again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return EXIT_FAILED

@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, ScalarNode
 
 _MERGE = "tag:yaml.org,2002:merge"
 _NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
 
 
 class ConfigError(ValueError):
@@ -56,12 +57,17 @@ def _loader(text_keys: Collection[str], all_text: bool) -> type[yaml.SafeLoader]
                 seen[key] = key_node.start_mark.line + 1
             mapping = super().construct_mapping(node, deep=deep)
             for key_node, value_node in node.value:
-                if not isinstance(value_node, ScalarNode) or key_node.tag == _MERGE:
-                    continue
-                key = self.construct_object(key_node)
-                if key in text_keys or (all_text and value_node.tag != _NULL):
-                    mapping[key] = value_node.value  # the text as written, never 0 for "000"
+                if isinstance(value_node, ScalarNode) and key_node.tag != _MERGE:
+                    key = self.construct_object(key_node)
+                    if key in text_keys:
+                        mapping[key] = value_node.value  # the text as written, never 0 for "000"
             return mapping
+
+        def resolve(self, kind, value, implicit):
+            tag = super().resolve(kind, value, implicit)
+            if all_text and kind is ScalarNode and tag not in (_NULL, _MERGE):
+                return _STR  # a plain 000, yes or 1.5 stays the text written
+            return tag
 
     return Loader
 

@@ -42,8 +42,10 @@ log = logging.getLogger(__name__)
 
 ENGINE = "pyttsx3-espeak"
 CACHE_FORMAT = 1  # bump to invalidate every disk cache entry
-RATE_MIN, RATE_MAX = 100, 220  # words per minute
-DEFAULT_RATE = 160
+# The speaking rate and its limits, for every part of the program (settings,
+# "slower" and "faster"): slow and clear by default.
+RATE_MIN, RATE_MAX = 80, 260  # words per minute
+DEFAULT_RATE = 150
 RATE_STEP = 20  # one "slower" / "faster"
 DEFAULT_TIMEOUT_S = 20.0  # per sentence; synthesis takes ~10-50 ms normally
 MEMORY_ITEMS = 512
@@ -255,7 +257,7 @@ def _write_wav_atomic(path: Path, samples: np.ndarray, rate: int) -> None:
 class Synthesiser:
     """Text to speech with pyttsx3 (espeak-ng), cached in memory and on disk.
 
-    >>> tts = Synthesiser(rate_wpm=160)
+    >>> tts = Synthesiser(rate_wpm=150)
     >>> samples, rate = tts.synthesise("Does your calf hurt?")   # int16 mono, 22050 Hz
 
     ``voice``: an espeak-ng voice: id ("gmw/en-us"), language ("en-gb") or name,
@@ -301,7 +303,7 @@ class Synthesiser:
         return self._rate
 
     def set_rate(self, wpm: float) -> int:
-        """Set the speaking rate, clamped to 100-220 wpm; returns the rate set."""
+        """Set the speaking rate, clamped to RATE_MIN-RATE_MAX wpm; returns the rate set."""
         self._rate = clamp_rate(wpm)
         return self._rate
 
