@@ -101,9 +101,11 @@ def test_unknown_device_name_lists_the_microphones(alsa, tmp_path: Path):
     res = run_py(
         """
         import json
+        import sounddevice as sd
         from voiceassist.speech.mic import Microphone, MicrophoneError, list_devices
-        out = {"devices": list_devices()}
-        for dev in ("blue yeti", 42):
+        out = {"devices": list_devices(),
+               "numbers": {d["name"]: d["index"] for d in sd.query_devices() if d["max_input_channels"]}}
+        for dev in ("blue yeti", 42, "42"):
             try:
                 Microphone(dev).open()
             except MicrophoneError as e:
@@ -114,9 +116,27 @@ def test_unknown_device_name_lists_the_microphones(alsa, tmp_path: Path):
         tmp_path,
     )
     assert {"usbmic", "headset", "vnull"} <= set(res["devices"])
-    names = ", ".join(res["devices"])
+    names = ", ".join(f"{name} ({number})" for name, number in res["numbers"].items())
     assert res["blue yeti"] == f"'blue yeti' matches no microphone; available: {names}"
-    assert res["42"] == f"No microphone number 42; available: {names}"
+    assert res["42"] == f"No microphone number 42; available: {names}"  # "42" is a number, not a name
+
+
+def test_a_device_number_as_text_is_that_device(alsa, tmp_path: Path):
+    """--input-device 1 and `input_device: 1` in a config file: the number
+    `python -m sounddevice` lists, as the settings give it (text)."""
+    res = run_py(
+        """
+        import json
+        import sounddevice as sd
+        from voiceassist.speech.mic import Microphone
+        number = next(d["index"] for d in sd.query_devices() if d["name"] == "headset")
+        with Microphone(str(number)) as mic:
+            print(json.dumps({"name": mic.device_name, "block": len(mic.read(timeout=2.0))}))
+        """,
+        alsa,
+        tmp_path,
+    )
+    assert res == {"name": "headset", "block": 960}
 
 
 # --------------------------------------------------------------------------- real streams
@@ -216,7 +236,9 @@ def test_shipped_virtual_alsa_config(tmp_path: Path):
         from voiceassist.speech.playback import Player
         with Microphone("vmic") as mic:
             heard = b"".join(mic.read(2.0) for _ in range(20))
-        player = Player("vspeaker")
+        import sounddevice as sd
+        # --output-device by its number, as `python -m sounddevice` lists it (text, as settings give it)
+        player = Player(str(next(d["index"] for d in sd.query_devices() if d["name"] == "vspeaker")))
         player.play(np.frombuffer(heard, "<i2"), 16000)
         assert player.wait(10)
         player.close()

@@ -47,14 +47,31 @@ def _sounddevice():
     return sd
 
 
-def list_devices() -> list[str]:
-    """Names of the input devices PortAudio sees (raises MicrophoneError without PortAudio)."""
+def device_spec(device: int | str | None) -> int | str | None:
+    """A device as an operator gives it: its number as `python -m sounddevice`
+    lists it ("1" is device 1, not a name containing "1"), or part of its name."""
+    if isinstance(device, str) and device.strip().isdigit():
+        return int(device)
+    return device
+
+
+def _inputs() -> list[dict]:
     sd = _sounddevice()
     try:
         devices = sd.query_devices()
     except sd.PortAudioError as exc:
         raise MicrophoneError(f"Cannot list audio devices: {_one_line(exc)}") from None
-    return [d["name"] for d in devices if d["max_input_channels"] > 0]
+    return [d for d in devices if d["max_input_channels"] > 0]
+
+
+def list_devices() -> list[str]:
+    """Names of the input devices PortAudio sees (raises MicrophoneError without PortAudio)."""
+    return [d["name"] for d in _inputs()]
+
+
+def _available() -> str:
+    """The microphones with their numbers: "usbmic (3), headset (4)"."""
+    return ", ".join(f"{d['name']} ({d['index']})" for d in _inputs())
 
 
 def _one_line(exc: BaseException) -> str:
@@ -65,17 +82,17 @@ def _resolve_input(sd, device) -> dict:
     try:
         info = sd.query_devices(device, kind="input")
     except (ValueError, sd.PortAudioError) as exc:
-        names = list_devices()
+        names = _available()
         if not names:
             raise MicrophoneError(f"No microphone found. {KEYBOARD_HINT}") from None
         if device is None:
-            raise MicrophoneError(f"No default microphone; choose one of: {', '.join(names)}") from None
+            raise MicrophoneError(f"No default microphone; choose one of: {names}") from None
         if isinstance(device, str):
             why = "matches more than one" if "ultiple" in str(exc) else "matches no"
-            raise MicrophoneError(f"'{device}' {why} microphone; available: {', '.join(names)}") from None
-        raise MicrophoneError(f"No microphone number {device}; available: {', '.join(names)}") from None
+            raise MicrophoneError(f"'{device}' {why} microphone; available: {names}") from None
+        raise MicrophoneError(f"No microphone number {device}; available: {names}") from None
     if info["max_input_channels"] < 1:
-        raise MicrophoneError(f"'{info['name']}' is not a microphone; available: {', '.join(list_devices())}")
+        raise MicrophoneError(f"'{info['name']}' ({info['index']}) is not a microphone; available: {_available()}")
     return info
 
 
@@ -85,7 +102,7 @@ class Microphone:
     >>> with Microphone() as mic:          # default device, 30 ms blocks
     ...     block = mic.read(timeout=1.0)  # 960 bytes, or None if nothing came
 
-    ``device``: None (default input), an index, or a (sub)string of a name.
+    ``device``: None (default input), a number (also as text: "1"), or part of a name.
     ``queue_s``: how much audio the queue holds before blocks are dropped.
     ``stall_s``: an open stream that delivers nothing for this long is dead.
     """
@@ -103,7 +120,7 @@ class Microphone:
             raise ValueError("Microphone delivers 16 kHz audio (samplerate=16000)")
         if not 5 <= block_ms <= 1000:
             raise ValueError("block_ms must be between 5 and 1000")
-        self.device = device
+        self.device = device_spec(device)
         self.samplerate = samplerate
         self.block_ms = block_ms
         self.block_samples = samplerate * block_ms // 1000

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .mic import device_spec
+
 log = logging.getLogger(__name__)
 
 GAIN_MIN, GAIN_MAX = 0.1, 4.0
@@ -78,27 +80,36 @@ def _sounddevice():
     return sd
 
 
-def output_devices() -> list[str]:
-    """Names of the output devices PortAudio sees (empty without PortAudio)."""
+def _outputs() -> list[dict]:
     try:
         sd = _sounddevice()
-        return [d["name"] for d in sd.query_devices() if d["max_output_channels"] > 0]
-    except Exception:  # noqa: BLE001 - only used to build messages
+        return [d for d in sd.query_devices() if d["max_output_channels"] > 0]
+    except Exception:  # noqa: BLE001 - only used to build messages and to choose a speaker
         return []
+
+
+def output_devices() -> list[str]:
+    """Names of the output devices PortAudio sees (empty without PortAudio)."""
+    return [d["name"] for d in _outputs()]
+
+
+def _available() -> str:
+    """The speakers with their numbers: "vspeaker (5), vnull (6)"."""
+    return ", ".join(f"{d['name']} ({d['index']})" for d in _outputs())
 
 
 def _resolve_output(sd, device) -> tuple[int, dict]:
     try:
         info = sd.query_devices(device, kind="output")
-    except (ValueError, sd.PortAudioError) as exc:
-        names = output_devices()
+    except (ValueError, sd.PortAudioError):
+        names = _available()
         if device is None or not names:
             raise AudioDeviceError("No audio output device found; use text mode or --speak-to DIR") from None
         if isinstance(device, str):
-            raise AudioDeviceError(f"No audio output matching '{device}'; available: {', '.join(names)}") from None
-        raise AudioDeviceError(f"Audio output {device!r} is not usable ({exc}); available: {', '.join(names)}") from None
+            raise AudioDeviceError(f"No audio output matching '{device}'; available: {names}") from None
+        raise AudioDeviceError(f"No audio output number {device}; available: {names}") from None
     if info["max_output_channels"] < 1:
-        raise AudioDeviceError(f"'{info['name']}' has no output channels; available: {', '.join(output_devices())}")
+        raise AudioDeviceError(f"'{info['name']}' ({info['index']}) has no output channels; available: {_available()}")
     return int(info["index"]), info
 
 
@@ -125,7 +136,7 @@ class Player(SoftwareGain):
     """
 
     def __init__(self, device: int | str | None = None, gain: float = 1.0) -> None:
-        self.device = device
+        self.device = device_spec(device)
         self.set_gain(gain)
         self._lock = threading.Lock()
         self._stream = None
