@@ -227,3 +227,22 @@ def test_fixed_only_keeps_consultation_sentences_off_disk(tmp_path):
     assert tts.forget_dynamic() == 1
     assert tts.is_cached("Is the painful leg swollen?")
     assert not tts.is_cached("This fits because your leg is swollen.")
+
+
+def test_the_progress_bar_is_for_a_terminal_only(tmp_path: Path):
+    """The kiosk's "Preparing speech" bar must not write "\\r" updates into
+    the journal: with standard error not a terminal there is no bar."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import time
+        from voiceassist.speech.tts import Synthesiser
+        tts = Synthesiser(disk_cache=False)
+        tts.synthesise = lambda text: time.sleep(0.05)   # 40 sentences: 2 s, past the bar's 1 s delay
+        tts.warm([f"sentence {i}" for i in range(40)])
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stderr and "Preparing speech" not in out.stderr

@@ -4,31 +4,29 @@ Everything downstream (endpointer, recognisers) works on one format only:
 16 kHz, mono, signed 16-bit little-endian PCM.  This module is the single place
 where other formats are turned into that one.
 
-The WAV reader parses the RIFF chunks itself instead of using the standard
-library's `wave`: on Python 3.11 `wave` rejects WAVE_FORMAT_EXTENSIBLE (what
-many recorders write for 24-bit or multichannel audio) and IEEE float files.
-The parser is small and strict, so a bad file gives one clear line.
+Files are read and written by libsndfile (`soundfile`): every WAV encoding a
+recorder writes (8/16/24/32-bit integer, 32/64-bit float, plain or
+WAVE_FORMAT_EXTENSIBLE, a streaming writer's unknown length) and the other
+formats libsndfile knows (FLAC, Ogg...). A file it cannot read is one line
+naming the file; resampling is soxr's.
 """
 
 from __future__ import annotations
 
-import struct
-import wave
+import re
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import soundfile
 import soxr
 
 SAMPLE_RATE = 16000
 
-# WAV format tags (mmreg.h).
-_WAVE_FORMAT_PCM = 0x0001
-_WAVE_FORMAT_IEEE_FLOAT = 0x0003
-_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-
-# Streaming writers (arecord to a pipe, some recorders) cannot know the data
-# length up front and leave one of these placeholders in the size field.
+# libsndfile reads what a truncated file holds; its log says so ("data : 16000
+# (should be 7978)"), unless the length was never known (streaming writers
+# leave 0 or 0xFFFFFFFF).
+_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
 
 
@@ -41,91 +39,32 @@ def _fail(path, problem: str) -> AudioFormatError:
 
 
 def load_wav(path) -> np.ndarray:
-    """Read a WAV file and return 16 kHz mono int16 samples.
-
-    Accepts any sample rate, any number of channels, 8/16/24/32-bit integer PCM
-    and 32/64-bit float, plain or WAVE_FORMAT_EXTENSIBLE.  Anything else, or a
-    file that is empty or truncated, raises AudioFormatError.
-    """
+    """Read a WAV file (or any file libsndfile reads) and return 16 kHz mono
+    int16 samples. A file that is missing, empty, truncated, not audio or
+    holds no samples raises AudioFormatError."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        if path.stat().st_size == 0:
+            raise _fail(path, "file is empty")
+        info = soundfile.info(str(path))
+        declared = _DATA_SIZE.search(info.extra_info or "")
+        if declared and int(declared.group(1)) not in _UNKNOWN_SIZES and int(declared.group(1)) > int(declared.group(2)):
+            raise _fail(path, f"truncated: data chunk declares {declared.group(1)} bytes, file holds {declared.group(2)}")
+        # 16-bit PCM as it is (bit exact); anything else as float -1.0..1.0.
+        dtype = "int16" if info.subtype == "PCM_16" else "float32"
+        samples, rate = soundfile.read(str(path), dtype=dtype, always_2d=True)
     except OSError as exc:
         raise _fail(path, f"cannot read file ({exc.strerror or exc})") from None
-    if not data:
-        raise _fail(path, "file is empty")
-    if len(data) < 12 or data[0:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise _fail(path, "not a WAV file (no RIFF/WAVE header)")
-
-    fmt = None
-    pcm = None
-    pos = 12
-    while pos + 8 <= len(data):
-        chunk_id = data[pos:pos + 4]
-        (size,) = struct.unpack_from("<I", data, pos + 4)
-        body_start = pos + 8
-        if chunk_id == b"data":
-            available = len(data) - body_start
-            if size in _UNKNOWN_SIZES:
-                size = available
-            elif size > available:
-                raise _fail(path, f"truncated: data chunk declares {size} bytes, file holds {available}")
-            pcm = data[body_start:body_start + size]
-            break
-        if body_start + size > len(data):
-            raise _fail(path, f"truncated inside the {chunk_id.decode('latin-1')!r} chunk")
-        if chunk_id == b"fmt ":
-            fmt = data[body_start:body_start + size]
-        pos = body_start + size + (size & 1)  # chunks are word aligned
-
-    if fmt is None or len(fmt) < 16:
-        raise _fail(path, "no valid 'fmt ' chunk before the audio data")
-    if pcm is None:
-        raise _fail(path, "no 'data' chunk (truncated?)")
-
-    tag, channels, rate, _byte_rate, block_align, bits = struct.unpack_from("<HHIIHH", fmt, 0)
-    if tag == _WAVE_FORMAT_EXTENSIBLE:
-        if len(fmt) < 26:
-            raise _fail(path, "WAVE_FORMAT_EXTENSIBLE header too short")
-        # The sub-format GUID starts with the real format tag.
-        (tag,) = struct.unpack_from("<H", fmt, 24)
-    if channels < 1 or rate < 1:
-        raise _fail(path, f"invalid header ({channels} channels, {rate} Hz)")
-    width = bits // 8
-    if bits % 8 or block_align != width * channels:
-        raise _fail(path, f"unsupported sample layout ({bits} bits, block align {block_align})")
-    if len(pcm) < block_align:
-        raise _fail(path, "no audio samples in the data chunk")
-    n = len(pcm) // block_align  # drop a partial last frame rather than fail
-    raw = pcm[: n * block_align]
-
-    if tag == _WAVE_FORMAT_PCM:
-        if width == 1:  # 8-bit WAV is unsigned, centred on 128
-            samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-        elif width == 2:
-            samples = np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
-        elif width == 3:
-            b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
-            v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-            v = np.where(v >= 1 << 23, v - (1 << 24), v)  # sign-extend
-            samples = v.astype(np.float32) / float(1 << 23)
-        elif width == 4:
-            samples = (np.frombuffer(raw, "<i4").astype(np.float64) / float(1 << 31)).astype(np.float32)
-        else:
-            raise _fail(path, f"unsupported PCM sample size {bits} bits")
-    elif tag == _WAVE_FORMAT_IEEE_FLOAT:
-        if width == 4:
-            samples = np.frombuffer(raw, "<f4").astype(np.float32)
-        elif width == 8:
-            samples = np.frombuffer(raw, "<f8").astype(np.float32)
-        else:
-            raise _fail(path, f"unsupported float sample size {bits} bits")
-        if not np.all(np.isfinite(samples)):
-            raise _fail(path, "float samples contain NaN or infinity")
-    else:
-        raise _fail(path, f"unsupported WAV encoding (format tag 0x{tag:04x}); use PCM or float")
-
-    return to_mono16k(samples.reshape(n, channels), rate)
+    except soundfile.LibsndfileError as exc:
+        problem = exc.error_string.rstrip(".")
+        if "not recognised" in problem:
+            problem = "not a WAV file (nor any audio format libsndfile reads)"
+        raise _fail(path, problem) from None
+    if len(samples) == 0:
+        raise _fail(path, "no audio samples in the file")
+    if samples.dtype != np.int16 and not np.all(np.isfinite(samples)):
+        raise _fail(path, "float samples contain NaN or infinity")
+    return to_mono16k(samples, rate)
 
 
 def to_mono16k(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -170,11 +109,7 @@ def save_wav(path, samples_int16: np.ndarray, rate: int = SAMPLE_RATE) -> None:
     x = np.asarray(samples_int16)
     if x.dtype != np.int16:
         raise ValueError(f"save_wav expects int16 samples, got {x.dtype}")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(int(rate))
-        w.writeframes(x.astype("<i2", copy=False).tobytes())
+    soundfile.write(str(path), x.reshape(-1), int(rate), subtype="PCM_16", format="WAV")
 
 
 def seconds_of(pcm: bytes, rate: int = SAMPLE_RATE) -> float:

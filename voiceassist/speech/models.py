@@ -136,7 +136,7 @@ def _fetch(response, zip_path: Path, name: str, progress: bool) -> str:
     sha = hashlib.sha256()
     try:
         with open(zip_path, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                               desc=name, disable=not progress) as bar:
+                                               desc=name, disable=None if progress else True) as bar:  # None: a terminal only
             while chunk := response.read(1 << 16):
                 out.write(chunk)
                 sha.update(chunk)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import wave
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 from .mic import device_spec
 
@@ -132,7 +132,7 @@ class SoftwareGain:
 class Player(SoftwareGain):
     """Non-blocking playback through PortAudio, interruptible and with software gain.
 
-    ``device``: None (the default output), an index, or a (sub)string of a name.
+    ``device``: None (the default output), a number (also as text: "1"), or part of a name.
     """
 
     def __init__(self, device: int | str | None = None, gain: float = 1.0) -> None:
@@ -270,10 +270,8 @@ class WavRecorderPlayer(SoftwareGain):
         self.sentences = 0  # how many were played
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._wav = wave.open(str(self.path), "wb")
-        self._wav.setnchannels(1)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(self.rate)
+        self._wav = soundfile.SoundFile(str(self.path), "w", samplerate=self.rate, channels=1, subtype="PCM_16",
+                                        format="WAV")
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         with self._lock:
@@ -292,13 +290,13 @@ class WavRecorderPlayer(SoftwareGain):
         take = min(n, len(self._clip) - self._pos)
         if take > 0:
             chunk = self._clip[self._pos : self._pos + take]
-            self._wav.writeframes(apply_gain(chunk, self._gain).astype("<i2").tobytes())
+            self._wav.write(apply_gain(chunk, self._gain))
             self._pos += take
             self._written += take
         else:
             take = 0
         if self.record_silence and n > take:
-            self._wav.writeframes(np.zeros(n - take, "<i2").tobytes())
+            self._wav.write(np.zeros(n - take, np.int16))
             self._written += n - take
         self._time += n
         return take

@@ -29,7 +29,6 @@ import queue
 import tempfile
 import threading
 import time
-import wave
 from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+import soundfile
 
 log = logging.getLogger(__name__)
 
@@ -231,23 +231,19 @@ def _engine_thread() -> _EngineThread:
 
 
 def _read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2:
-            raise TTSError(f"{path}: expected 16-bit audio")
-        rate, channels = w.getframerate(), w.getnchannels()
-        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int16)
-    if channels > 1:
-        x = x.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return x, rate
+    """espeak-ng's 16-bit WAV (or a cached one) as int16 mono samples."""
+    try:
+        x, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise TTSError(f"{path}: {exc.error_string.rstrip('.')}") from None
+    if x.shape[1] > 1:
+        x = x.mean(axis=1).astype(np.int16)
+    return np.ascontiguousarray(x[:, 0] if x.ndim == 2 else x), rate
 
 
 def _write_wav_atomic(path: Path, samples: np.ndarray, rate: int) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.astype("<i2").tobytes())
+    soundfile.write(str(tmp), samples.astype(np.int16, copy=False), rate, subtype="PCM_16", format="WAV")
     os.replace(tmp, path)
 
 
@@ -335,7 +331,7 @@ class Synthesiser:
             return None
         try:
             samples, rate = _read_wav(path)
-        except (OSError, EOFError, wave.Error, TTSError) as exc:
+        except (OSError, TTSError) as exc:
             log.warning("ignoring unreadable TTS cache file %s: %s", path, exc)
             return None
         return (samples, rate) if samples.size else None
@@ -409,7 +405,9 @@ class Synthesiser:
             try:
                 from tqdm import tqdm
 
-                bar = tqdm(total=len(todo), desc="Preparing speech", unit="sentence", delay=1.0, leave=False)
+                # disable=None: on a terminal only, never "\r" updates into a log or the journal
+                bar = tqdm(total=len(todo), desc="Preparing speech", unit="sentence", delay=1.0, leave=False,
+                           disable=None)
             except ImportError:
                 bar = None
         try:
