@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="the vosk speech models: list, download, path")
     models.add_argument("action", choices=["list", "download", "path"])
     models.add_argument("--name", default="vosk-model-small-en-us-0.15", help="model to download")
+    models.add_argument("--system", action="store_true",
+                        help="download into /var/lib/voiceassist/models, for every user (the kiosk's too; needs sudo)")
 
     review = sub.add_parser("review", help="write the clinical review sheet (Markdown) from the rules and prompts")
     review.add_argument("--cases", action="append", default=[], metavar="CASES.yaml",
@@ -433,7 +435,7 @@ def cmd_models(args) -> int:
             raise UserError("no vosk model found (voiceassist models download, or --model PATH)")
         print(found)
         return EXIT_OK
-    path = models.download(args.name)
+    path = models.download(args.name, system=args.system)
     print(f"downloaded and checked: {path}")
     return EXIT_OK
 

@@ -31,18 +31,34 @@ KNOWN_ARCHIVES = {
 }
 
 
+# For every user of the machine (the kiosk's own user too): filled by
+# `sudo voiceassist models download --system`, readable by all.
+SYSTEM_DIR = Path("/var/lib/voiceassist/models")
+# A source checkout's models/ folder (beside pyproject.toml), wherever it is
+# run from: never the current folder's.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
 def cache_dir() -> Path:
-    """vosk's own cache folder; downloads go here."""
+    """vosk's own cache folder; downloads go here unless --system."""
     return Path.home() / ".cache" / "vosk"
 
 
+def project_models() -> Path | None:
+    return PROJECT_DIR / "models" if (PROJECT_DIR / "pyproject.toml").is_file() else None
+
+
 def search_paths() -> list[Path]:
-    """Folders searched for models, in order: $VOSK_MODEL_PATH, /usr/share/vosk, ~/.cache/vosk, ./models."""
+    """Folders searched for models, in order: $VOSK_MODEL_PATH, /var/lib/voiceassist/models,
+    /usr/share/vosk, ~/.cache/vosk, and the source checkout's models/."""
     dirs = []
     env = os.environ.get("VOSK_MODEL_PATH")
     if env:
         dirs.append(Path(env).expanduser())
-    dirs += [Path("/usr/share/vosk"), cache_dir(), Path.cwd() / "models"]
+    dirs += [SYSTEM_DIR, Path("/usr/share/vosk"), cache_dir()]
+    project = project_models()
+    if project is not None:
+        dirs.append(project)
     return dirs
 
 
@@ -90,17 +106,30 @@ def find_model(model_path: str | Path | None = None) -> Path | None:
 
 
 def download(name: str = DEFAULT_MODEL, dest: str | Path | None = None, progress: bool = True,
-             timeout: float = CONNECT_TIMEOUT_S) -> Path:
-    """Download model `name` into `dest` (default ~/.cache/vosk) and return its folder.
+             timeout: float = CONNECT_TIMEOUT_S, system: bool = False) -> Path:
+    """Download model `name` into `dest` (default ~/.cache/vosk; with
+    `system`, SYSTEM_DIR, readable by every user) and return its folder.
 
     Streams the zip with a tqdm progress bar, checks its SHA-256 (when known)
     and its CRCs, then unpacks it.  Raises SpeechError with one line when the
-    site cannot be reached, the checksum differs or the zip is damaged.
+    site cannot be reached, the folder cannot be written, the checksum
+    differs or the zip is damaged.
     """
-    dest = Path(dest).expanduser() if dest is not None else cache_dir()
+    if dest is None:
+        dest = SYSTEM_DIR if system else cache_dir()
+    dest = Path(dest).expanduser()
     target = dest / name
     if is_model_dir(target):
         return target
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        if system:
+            dest.chmod(0o755)
+        if not os.access(dest, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        hint = " (run it with sudo)" if system else ""
+        raise SpeechError(f"cannot write the models folder {dest}: {exc.strerror or exc}{hint}") from None
     url = DOWNLOAD_BASE + name + ".zip"
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
@@ -111,7 +140,6 @@ def download(name: str = DEFAULT_MODEL, dest: str | Path | None = None, progress
         raise SpeechError(f"could not reach {DOWNLOAD_HOST} to download {name} ({reason}); "
                           "pocketsphinx (built in) still works without it") from None
 
-    dest.mkdir(parents=True, exist_ok=True)
     expected = KNOWN_ARCHIVES.get(name)
     with response, tempfile.TemporaryDirectory(dir=dest, prefix=".download-") as tmp:
         zip_path = Path(tmp) / (name + ".zip")
@@ -122,10 +150,18 @@ def download(name: str = DEFAULT_MODEL, dest: str | Path | None = None, progress
         unpacked = Path(tmp) / "unpacked" / name
         if not is_model_dir(unpacked):
             raise SpeechError(f"download of {name} does not contain a vosk model folder named {name}")
+        if system:
+            _readable_by_all(unpacked)
         if target.exists():
             shutil.rmtree(target)
         unpacked.rename(target)  # same filesystem: atomic, no half-unpacked model is ever visible
     return target
+
+
+def _readable_by_all(folder: Path) -> None:
+    """The kiosk's user reads a model root downloaded, whatever root's umask."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def _fetch(response, zip_path: Path, name: str, progress: bool) -> str:
