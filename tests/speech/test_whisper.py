@@ -259,3 +259,26 @@ def test_no_microphone_is_one_line_with_either_engine(engine):
     out = run_cli("run", "--engine", engine)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "voiceassist text" in out.stderr.strip().splitlines()[-1]
+
+
+def test_the_packaged_model_is_the_measured_one(tmp_path, monkeypatch):
+    """The model package is pinned by hash at install; its files are checked
+    again at load, so a damaged or replaced model is one line, not a quietly
+    different recogniser."""
+    from voiceassist.speech import whisper_engine
+
+    real = whisper_engine.default_model_path()
+    whisper_engine.check_packaged_model(real)  # what is installed is what was measured
+    other = tmp_path / "model"
+    other.mkdir()
+    for name in ("tokenizer.json", "config.json", "vocabulary.txt"):
+        (other / name).symlink_to(real / name)
+    data = bytearray((real / "model.bin").read_bytes())
+    data[-1] ^= 1  # one bit changed
+    (other / "model.bin").write_bytes(bytes(data))
+    monkeypatch.setattr(whisper_engine, "default_model_path", lambda: other)
+    with pytest.raises(SpeechError) as err:
+        whisper_engine.WhisperRecogniser()
+    message = str(err.value)
+    assert message.startswith(f"the Whisper model {other / 'model.bin'} is not the one voiceassist was measured with")
+    assert "\n" not in message

