@@ -23,6 +23,9 @@ def test_wheel_carries_rules_and_prompts_and_runs_elsewhere(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "voiceassist/triage/rules.yaml" in names
     assert "voiceassist/prompts/en.yaml" in names
+    (licence,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]  # MIT, as the metadata says
+    assert "MIT License" in zipfile.ZipFile(wheel).read(licence).decode()
+    assert "License-Expression: MIT" in zipfile.ZipFile(wheel).read(licence.split("/")[0] + "/METADATA").decode()
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", target, wheel],
                    check=True, capture_output=True, timeout=300)
