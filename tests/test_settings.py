@@ -93,9 +93,11 @@ def test_a_misspelt_environment_variable_is_named_with_the_one_meant():
 
 
 def test_the_variables_that_are_not_settings_are_not_errors(tmp_path):
-    env = {"VOICEASSIST_CONFIG": str(tmp_path / "none.yaml"), "VOICEASSIST_EXTRAS": "test", "OTHER_RAT": "1",
+    (tmp_path / "config.yaml").write_text("voice: en-gb\n")
+    env = {"VOICEASSIST_CONFIG": str(tmp_path / "config.yaml"), "OTHER_RAT": "1",
            "VOICEASSIST_ALSA_IN": "x", "VOICEASSIST_ALSA_OUT": "y", "VOICEASSIST_RATE": "130"}
-    assert load_settings(None, None, environ=env).rate == 130
+    s = load_settings(None, None, environ=env)
+    assert (s.rate, s.voice) == (130, "en-gb")
 
 
 def test_an_unknown_key_in_the_config_file_is_named(tmp_path):

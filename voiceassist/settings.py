@@ -30,9 +30,9 @@ from .triage.rules import emergency_number
 from .yamlfile import ConfigError, read_yaml
 
 ENV_PREFIX = "VOICEASSIST_"
-# VOICEASSIST_ variables that are not settings: the config file's place, the
-# set-up's choice of extras, and the test suite's virtual sound card.
-ENV_NOT_SETTINGS = ("CONFIG", "EXTRAS", "ALSA_IN", "ALSA_OUT")
+# VOICEASSIST_ variables that are not settings: the config file's place and
+# the test suite's virtual sound card (tests/fixtures/alsa).
+ENV_NOT_SETTINGS = ("CONFIG", "ALSA_IN", "ALSA_OUT")
 
 
 class SettingsError(ValueError):
@@ -149,10 +149,10 @@ def _one_line(exc: ValidationError, where: Callable[[str], str]) -> str:
     return f"{where(field) if field else where('settings')}: {msg}"
 
 
-def config_path(explicit: str | None) -> Path | None:
+def config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
     if explicit:
         return Path(explicit)
-    env = os.environ.get(ENV_PREFIX + "CONFIG")
+    env = (os.environ if environ is None else environ).get(ENV_PREFIX + "CONFIG")
     if env:
         return Path(env)
     default = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "voiceassist" / "config.yaml"
@@ -187,10 +187,10 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, str]:
 def load_settings(flags: Mapping[str, Any] | None = None, config: str | None = None,
                   environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings()
-    path = config_path(config)
+    environ = os.environ if environ is None else environ
+    path = config_path(config, environ)
     if path is not None:
         settings = settings.merged(read_config(path), lambda name: f"{path}: {name}")
-    environ = os.environ if environ is None else environ
     env_name = lambda name: f"${ENV_PREFIX}{name.upper()}"  # noqa: E731
     settings = settings.merged(from_environment(environ), env_name, env_name)
     if flags:
