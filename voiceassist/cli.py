@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from .speech.asr import ENGINES
@@ -296,7 +297,11 @@ def cmd_kiosk(args) -> int:
 
     # First of all: systemd may stop the kiosk while it is still loading the
     # recognisers, and that stop must be as clean as one during a consultation.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def stop(*_) -> None:
+        _stop_asked.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     with ExitStack() as cleanup:
         try:
             _serve_kiosk(args, cleanup)
@@ -306,6 +311,15 @@ def cmd_kiosk(args) -> int:
 
 
 KIOSK_STARTING = "Getting ready. Please wait."
+# Set by SIGTERM. The KeyboardInterrupt it raises can land inside a library
+# being imported, and a library's bare `except:` may swallow it: the kiosk
+# looks again after each stage of loading.
+_stop_asked = threading.Event()
+
+
+def _stop_if_asked() -> None:
+    if _stop_asked.is_set():
+        raise KeyboardInterrupt
 
 
 def _serve_kiosk(args, cleanup) -> None:
@@ -334,9 +348,11 @@ def _serve_kiosk(args, cleanup) -> None:
         settings, rules, prompts = _load(args, settings)
         board.welcome(KIOSK_STARTING, prompts.text("kiosk", "emergency"))
         parts = voice.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
+        _stop_if_asked()
         parts.tts.warm(voice.every_sentence(rules, prompts))
     except _user_errors() as exc:
         _out_of_order(board, exc, prompts)
+    _stop_if_asked()
     board.welcome(prompts.text("kiosk", "idle"), prompts.text("kiosk", "emergency"))
     mic = Microphone(settings.input_device)
     cleanup.callback(mic.close)
@@ -408,7 +424,8 @@ def _out_of_order(board, exc: BaseException, prompts) -> None:
     _log(f"error: {line}")
     _log("the kiosk is out of order until this is fixed; then: systemctl restart voiceassist-kiosk@USER")
     while True:  # until SIGTERM (KeyboardInterrupt)
-        time.sleep(3600)
+        _stop_if_asked()
+        time.sleep(1)
 
 
 def _log_to(log_file: str | None) -> None:
