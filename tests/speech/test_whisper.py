@@ -195,6 +195,39 @@ def test_disagreement_on_speech_whisper_doubts_is_not_read_back():
     assert r.text == "no" and 0.1 <= r.confidence < 0.35 and "yes" in r.alternatives
 
 
+def test_the_pair_hands_on_each_engines_evidence():
+    """Recognition.evidence: what each engine heard and how sure it was, for a
+    caller that weighs the answer itself (the dialogue's acceptance)."""
+    from voiceassist.speech.asr import EVIDENCE
+    from voiceassist.speech.combined_engine import combine
+
+    ps = Recognition("no", 0.8, "pocketsphinx", evidence={"pocketsphinx_confidence": 0.8, "pocketsphinx_score": -11.0})
+    r = combine(ps, _scores(YES_NO, [0.6, 0.3, 0.09, 0.01], 0, in_grammar=0.95), MEANINGS)
+    e = r.evidence
+    assert set(e) <= set(EVIDENCE)
+    assert e["agreed"] == 0.0
+    assert (e["pocketsphinx_meaning"], e["whisper_meaning"], e["whisper_second_meaning"]) == \
+        ("answer:no", "answer:yes", "answer:no")
+    assert e["pocketsphinx_confidence"] == 0.8 and e["pocketsphinx_score"] == -11.0
+    assert e["whisper_posterior"] == pytest.approx(0.9) and e["whisper_in_grammar"] == pytest.approx(0.95)
+    assert e["whisper_margin"] == pytest.approx(np.log(0.9 / 0.09), abs=1e-3)  # by meaning, not by phrase
+    agreed = combine(Recognition("yeah", 0.7, "pocketsphinx"), _scores(YES_NO, [1.0, 0, 0, 0], 0), MEANINGS)
+    assert agreed.evidence["agreed"] == 1.0 and agreed.evidence["whisper_margin"] == 30.0
+
+
+def test_each_engine_gives_its_evidence_on_real_speech(whisper, recogniser, prompts):
+    from voiceassist.speech.asr import EVIDENCE
+
+    bank = Bank(BANKS / "espeak_us")
+    utterance, background = heard_by_endpointer(bank.clip("no"), None)
+    phrases, meanings = answer_text.grammar(prompts, "yes_no")
+    for engine, keys in ((recogniser, {"pocketsphinx_confidence", "pocketsphinx_score", "pocketsphinx_meaning"}),
+                         (whisper, {"whisper_posterior", "whisper_margin", "whisper_in_grammar", "whisper_meaning"})):
+        r = engine.recognise(utterance, phrases, background, meanings=meanings)
+        assert keys <= set(r.evidence) <= set(EVIDENCE), engine.name
+        assert r.evidence[next(k for k in keys if k.endswith("meaning"))] == "answer:no"
+
+
 @pytest.mark.slow
 def test_sentences_that_are_not_answers_are_seldom_read_back(combined, prompts):
     """Every voice's two sentences that are not answers ("banana sandwich

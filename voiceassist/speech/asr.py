@@ -29,6 +29,24 @@ class Recognition:
     confidence: float         # 0..1; compare with a threshold to accept / confirm / reject
     engine: str               # "vosk" or "pocketsphinx"
     alternatives: list[str] = field(default_factory=list)  # other grammar phrases, best first
+    # What the engines measured, for a caller that weighs the answer itself
+    # (EVIDENCE names the keys); empty when an engine measured nothing.
+    evidence: dict[str, float | str] = field(default_factory=dict)
+
+
+# The keys of Recognition.evidence. Meanings are the caller's (`meanings`:
+# "answer:yes" for "yes" and "yeah"), or the phrase itself; "" for none.
+EVIDENCE = {
+    "pocketsphinx_confidence": "pocketsphinx's own confidence in its phrase, 0..1 (also when it rejected it)",
+    "pocketsphinx_score": "its grammar score against the phone loop, per frame, after its penalties (the logistic's input)",
+    "pocketsphinx_meaning": "the meaning of pocketsphinx's phrase",
+    "whisper_posterior": "Whisper's posterior of its best meaning among the grammar's (phrases of one meaning pooled)",
+    "whisper_margin": "log posterior of Whisper's best meaning minus its second's, nats (capped at 30)",
+    "whisper_in_grammar": "how well the best phrase explains the speech against Whisper's own free transcription, 0..1",
+    "whisper_meaning": "the meaning of Whisper's best phrase",
+    "whisper_second_meaning": "the meaning Whisper ranked second",
+    "agreed": "the pair: 1.0 when both engines heard the same meaning, else 0.0",
+}
 
 
 class SpeechError(RuntimeError):

@@ -28,7 +28,7 @@ from typing import Sequence
 
 from .asr import Recognition, meaning_of
 from .pocketsphinx_engine import PocketsphinxRecogniser
-from .whisper_engine import PhraseScores, WhisperRecogniser, pooled
+from .whisper_engine import PhraseScores, WhisperRecogniser, evidence, pooled
 
 # When the engines disagree, the answer is confirmed: its confidence stays
 # below the dialogue's confirmation bar (dialogue Settings.confirm_below, 0.70) ...
@@ -78,11 +78,14 @@ def combine(ps: Recognition, scores: PhraseScores | None, meaning: dict[str, str
             reject_below: float = CombinedRecogniser.reject_below) -> Recognition:
     """One answer from pocketsphinx's and Whisper's (module doc)."""
     if scores is None:
-        return Recognition(ps.text, ps.confidence, name, ps.alternatives)
+        return Recognition(ps.text, ps.confidence, name, ps.alternatives, dict(ps.evidence))
     w_phrase = scores.phrases[scores.best]
     w_posterior = pooled(scores, meaning)
     ps_phrase = ps.text or (ps.alternatives[0] if ps.alternatives else "")
-    if ps_phrase and meaning.get(ps_phrase) == meaning.get(w_phrase):
+    agreed = bool(ps_phrase) and meaning.get(ps_phrase) == meaning.get(w_phrase)
+    heard = {**ps.evidence, "pocketsphinx_confidence": ps.confidence, "pocketsphinx_meaning": meaning.get(ps_phrase, ps_phrase),
+             **evidence(scores, meaning), "agreed": float(agreed)}
+    if agreed:
         text = ps.text or w_phrase
         # Both heard it: wrong only if both were wrong.
         confidence = (1.0 - (1.0 - ps.confidence) * (1.0 - w_posterior)) * scores.in_grammar
@@ -97,5 +100,5 @@ def combine(ps: Recognition, scores: PhraseScores | None, meaning: dict[str, str
     alternatives = [p for p in dict.fromkeys(others) if p and p != text][:4]
     confidence = round(confidence, 4)
     if confidence < reject_below:
-        return Recognition("", confidence, name, [text] + alternatives)
-    return Recognition(text, confidence, name, alternatives)
+        return Recognition("", confidence, name, [text] + alternatives, heard)
+    return Recognition(text, confidence, name, alternatives, heard)

@@ -52,7 +52,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import background
-from .asr import GrammarCache, Recognition, SpeechError, normalise_grammar, words_of
+from .asr import GrammarCache, Recognition, SpeechError, meaning_of, normalise_grammar, words_of
 from .audio import pink_noise
 
 FRAME_RATE = 100          # pocketsphinx frames per second
@@ -147,6 +147,7 @@ class PocketsphinxRecogniser:
             return Recognition("", 0.0, self.name)
         alternatives = [t for t, _ in full if t != text][:4]
 
+        evidence: dict[str, float | str] = {"pocketsphinx_meaning": meaning_of(grammar, meanings).get(text, text)}
         if phone is None:
             confidence = 0.5  # no reference score: neither trust nor reject
         else:
@@ -156,10 +157,12 @@ class PocketsphinxRecogniser:
             loop = phone[1] - _LOOP_LM_SHARE * loop_lm
             per_frame = (score - loop) / n_frames - penalty
             confidence = 1.0 / (1.0 + math.exp(-(per_frame - _CONF_MIDPOINT) / _CONF_SLOPE))
+            evidence["pocketsphinx_score"] = round(per_frame, 3)
         confidence = round(confidence, 4)
+        evidence["pocketsphinx_confidence"] = confidence
         if confidence < self.reject_below:
-            return Recognition("", confidence, self.name, [text] + alternatives)
-        return Recognition(text, confidence, self.name, alternatives)
+            return Recognition("", confidence, self.name, [text] + alternatives, evidence)
+        return Recognition(text, confidence, self.name, alternatives, evidence)
 
     def _new_search(self, phrases: tuple[str, ...]) -> str:
         """A JSGF search for this grammar (one public rule of alternatives)."""

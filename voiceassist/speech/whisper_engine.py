@@ -184,13 +184,14 @@ class WhisperRecogniser:
         scores = self.score(audio, grammar)
         if scores is None:
             return Recognition("", 0.0, self.name)
-        confidence = round(scores.in_grammar * pooled(scores, meaning_of(grammar, meanings)), 4)
+        meaning = meaning_of(grammar, meanings)
+        confidence = round(scores.in_grammar * pooled(scores, meaning), 4)
         best = scores.phrases[scores.best]
         others = [scores.phrases[i] for i in np.argsort(-scores.posterior)
                   if i != scores.best and scores.posterior[i] >= _ALTERNATIVE_SHARE][:_MAX_ALTERNATIVES]
         if confidence < self.reject_below:
-            return Recognition("", confidence, self.name, [best] + others)
-        return Recognition(best, confidence, self.name, others)
+            return Recognition("", confidence, self.name, [best] + others, evidence(scores, meaning))
+        return Recognition(best, confidence, self.name, others, evidence(scores, meaning))
 
     def score(self, audio: bytes, grammar: Sequence[str]) -> PhraseScores | None:
         """Every phrase of `grammar` scored on the utterance; None if it is too short."""
@@ -228,6 +229,26 @@ def pooled(scores: PhraseScores, meaning: dict[str, str]) -> float:
     """The best phrase's posterior, with the phrases that mean the same thing."""
     mine = meaning.get(scores.phrases[scores.best])
     return float(sum(p for phrase, p in zip(scores.phrases, scores.posterior) if meaning.get(phrase) == mine))
+
+
+_MAX_MARGIN = 30.0  # nats: a meaning with no posterior left at all
+
+
+def evidence(scores: PhraseScores, meaning: dict[str, str]) -> dict[str, float | str]:
+    """Whisper's side of Recognition.evidence (asr.EVIDENCE): its best
+    meaning's pooled posterior, how far ahead of the second meaning it is,
+    and its in-grammar factor."""
+    by_meaning: dict[str, float] = {}
+    for phrase, p in zip(scores.phrases, scores.posterior):
+        key = meaning.get(phrase, phrase)
+        by_meaning[key] = by_meaning.get(key, 0.0) + float(p)
+    best = meaning.get(scores.phrases[scores.best], scores.phrases[scores.best])
+    second = max((m for m in by_meaning if m != best), key=by_meaning.get, default="")
+    p1, p2 = by_meaning[best], by_meaning.get(second, 0.0)
+    margin = min(_MAX_MARGIN, math.log(p1) - math.log(p2)) if p2 > 0 else _MAX_MARGIN
+    return {"whisper_posterior": round(p1, 4), "whisper_margin": round(margin, 3),
+            "whisper_in_grammar": round(float(scores.in_grammar), 4), "whisper_meaning": best,
+            "whisper_second_meaning": second}
 
 
 # ---------------------------------------------------------------------------- the phrases as a token trie
