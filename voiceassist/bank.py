@@ -151,15 +151,17 @@ class SpokenInput:
         return bool(self.pending)
 
 
-def heard_by_endpointer(speech: np.ndarray, endpoint_settings=None, room_s: float = 1.5,
+def heard_by_endpointer(speech: np.ndarray, endpoint_settings=None, room_s: float = 1.5, endpointer=None,
                         **microphone) -> tuple[bytes | None, bytes]:
     """(utterance audio or None, room background): `speech` said into the
     virtual microphone after `room_s` of room, cut by the endpointer: the
     audio a live session hands the recogniser.  `microphone` goes to
-    SpokenInput (speech_rms, noise, snr_db, seed)."""
+    SpokenInput (speech_rms, noise, snr_db, seed).  `endpointer`: a new
+    Endpointer to use instead of one made here (its floor_db afterwards is
+    the room's level, as a session measures an answer's SNR)."""
     from .speech.endpoint import Endpointer, Utterance
 
-    mic, endpointer = SpokenInput(**microphone), Endpointer(endpoint_settings)
+    mic, endpointer = SpokenInput(**microphone), endpointer or Endpointer(endpoint_settings)
     for _ in range(round(room_s * SAMPLE_RATE / BLOCK)):
         endpointer.feed(mic.read())
     endpointer.reset()
