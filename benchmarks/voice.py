@@ -1,27 +1,38 @@
-"""Voice benchmarks: answer accuracy in noise, turn latency, start-up, memory.
+"""Voice benchmarks: the person's effort and answer accuracy in noise, turn latency, start-up, memory.
 
-    python benchmarks/voice.py accuracy [--engine pocketsphinx,whisper,pocketsphinx+whisper] [--banks ...] [--jobs 2]
-    python benchmarks/voice.py answers [--engine ...]
+    python benchmarks/voice.py accuracy --set report [--engine pocketsphinx,whisper,pocketsphinx+whisper] [--banks ...]
+    python benchmarks/voice.py answers --set tuning [--engine ...]
     python benchmarks/voice.py latency [--engine ...]
     python benchmarks/voice.py startup [--engine ...]
-    python benchmarks/voice.py unanswered [--engine ...] [--banks piper_joe,espeak_us]
+    python benchmarks/voice.py unanswered --set report [--engine ...] [--banks scot_m3,us_f2]
 
---engine takes one engine or several, comma-separated (default: the three
-measured here); every command prints one table with a row per engine, all
-measured in the same run.
+--set tuning|report (default tuning): the voices and noise of that set
+(benchmarks/corpus/split.json): choose on the tuning set, report from the
+report set. --banks restricts to some of its voices (or names any voice);
+--cases to some vignettes. --engine takes one engine or several,
+comma-separated (default: the three measured here; "whisper-base" and
+"pocketsphinx+whisper-base" put Whisper base in place of tiny.en, see
+benchmarks/whisper_base.py); every command prints one table with a row per
+engine, all measured in the same run.
 
 accuracy: every public vignette is replayed through the real recogniser from
-each bank, clean and with babble and fan noise mixed in at 20, 10 and 6 dB
-SNR. It prints, per engine, bank and condition:
+each voice, clean and with the set's fan and babble mixed in at 20, 10 and
+6 dB SNR. It prints, per engine, voice and condition, the person's effort
+first (benchmarks/effort.py):
+  - prompts heard per consultation (questions, read-backs, asks again),
+    median and max, and the extra prompts beyond one per question;
+  - right first time: answers taken right, their question prompted once;
+  - wrong: answers taken that are not what the person meant;
+  - the most prompts spent on one question, in any consultation;
+  - seconds a consultation takes (the assistant speaking and listening, on
+    the virtual microphone's clock), median and max;
+and then:
   - answers correct: the share of answers the dialogue took that are what the
-    patient meant (after reprompts and confirmations, as a person would
-    experience it);
-  - first try: the share understood right the first time, without a reprompt
-    or a confirmation;
+    patient meant (after reprompts and confirmations);
   - unconfirmed flips: a red-flag yes taken as no (or no as yes) without a
     confirmation; the aim is none;
   - cases passed (level and causes as expected) and safety failures.
-  (engine, bank) jobs run in --jobs processes at once.
+  (engine, voice) jobs run in --jobs processes at once.
 answers: every answer and place recording of every bank, one at a time,
 through the endpointer and the recogniser, clean and in noise: right, taken
 wrongly at or above the confirmation bar (0.70: accepted at once), and
@@ -33,7 +44,8 @@ startup: a new process, from start to the first question's audio ready
 (including the 0.5 s the consultation listens to the room first), and its
 peak memory.
 unanswered: speech that is not an answer ("I feel sick", "thank you"), the
-other side of accuracy: every sentence, spoken by each bank's voice (made as
+other side of accuracy: every sentence, spoken by each voice of the set
+(the corpus's recordings; for a fixture voice made as
 scripts/make_fixtures.py makes the banks, so the figures repeat exactly),
 goes through the microphone path (endpointer, recogniser) with the yes/no
 grammar and with the pain-location grammar. It prints how often it was taken
@@ -52,11 +64,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import effort  # noqa: E402
+import sets  # noqa: E402
+
+ROOT = sets.ROOT
 VIGNETTES = ROOT.parent / "shared" / "spec" / "vignettes.yaml"
-BANKS = ROOT / "tests" / "fixtures" / "banks"
-NOISE = ROOT / "tests" / "fixtures" / "noise"
-CONDITIONS = [("clean", None, None)] + [(f"{n} {snr} dB", n, snr) for n in ("fan", "babble") for snr in (20, 10, 6)]
 
 
 ENGINES = "pocketsphinx,whisper,pocketsphinx+whisper"
@@ -71,34 +84,39 @@ def _parts(engine: str):
         from voiceassist.voice import build
 
         rules, prompts = load()
-        parts = build(Settings(engine=engine), prompts, log=lambda line: print(f"# {line}", file=sys.stderr))
+        log = lambda line: print(f"# {line}", file=sys.stderr)  # noqa: E731
+        if engine.endswith("whisper-base"):
+            import whisper_base
+
+            parts = build(Settings(engine="pocketsphinx"), prompts, log=log)
+            parts.recogniser = whisper_base.recogniser(engine)
+        else:
+            parts = build(Settings(engine=engine), prompts, log=log)
         _BUILT[engine] = rules, prompts, parts
     return _BUILT[engine]
 
 
-def _accuracy_rows(job: tuple[str, str, str | None]) -> list[dict]:
-    """Every condition for one engine and bank (one process's work)."""
+def _accuracy_rows(job: tuple) -> list[dict]:
+    """Every condition for one engine and voice (one process's work)."""
     from voiceassist.bank import Bank
-    from voiceassist.replay import load_cases, run_case_voice
+    from voiceassist.replay import load_cases
     from voiceassist.speech import audio
 
-    engine, bank_name, conditions = job
+    engine, voice, conditions, case_ids = job
     rules, prompts, parts = _parts(engine)
-    cases = load_cases(VIGNETTES, rules)
+    cases = [c for c in load_cases(VIGNETTES, rules) if not case_ids or c.id in case_ids.split(",")]
     red = {q.id for q in rules.questions if q.red_flag}
     rows = []
-    for label, noise_name, snr in CONDITIONS:
-        if conditions and not {label, label.split()[0]} & set(conditions.split(",")):
-            continue
-        bank = Bank(BANKS / bank_name)
-        noise = audio.load_wav(NOISE / f"{noise_name}.wav") if noise_name else None
-        results = [run_case_voice(rules, prompts, c, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
-                                  noise=noise, snr_db=snr, seed=n) for n, c in enumerate(cases)]
+    for label, noise_name, snr in conditions:
+        bank = Bank(sets.voice_dir(voice))
+        noise = audio.load_wav(sets.noise_path(noise_name)) if noise_name else None
+        results = [effort.run(rules, prompts, c, bank, parts, noise=noise, snr_db=snr, seed=n)
+                   for n, c in enumerate(cases)]
         turns = [t for r in results for t in r.turns]
         rows.append({
-            "engine": engine, "bank": bank_name, "condition": label, "answers": len(turns),
+            "engine": engine, "bank": voice, "condition": label, "noise": noise_name, "answers": len(turns),
+            **effort.summary([effort.consultation(r) for r in results]),
             "correct": sum(t["meant"] == t["answer"] for t in turns) / max(1, len(turns)),
-            "first_try": sum(t["meant"] == t["answer"] and t["attempts"] == 1 for t in turns) / max(1, len(turns)),
             "unconfirmed_flips": sum(1 for t in turns if t["question"] in red
                                      and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1),
             "passed": sum(bool(r.passed) for r in results), "cases": len(results),
@@ -108,15 +126,26 @@ def _accuracy_rows(job: tuple[str, str, str | None]) -> list[dict]:
             "not_passed": [f"{r.case.id}: {r.level or r.error} (expected {r.case.expect['level']}), {r.ending}"
                            for r in results if not r.passed],
         })
-        r = rows[-1]
-        print(f"{engine:<21} {bank_name:<12} {label:<13} answers {r['answers']:>4}  correct {r['correct']:6.1%}"
-              f"  first try {r['first_try']:6.1%}  flips {r['unconfirmed_flips']}  passed {r['passed']}/{r['cases']}"
-              f"  less urgent {r['safety_failures']}  ended early {r['ended_early']}", flush=True)
+        print(_effort_line(rows[-1]), flush=True)
     return rows
 
 
+def _effort_line(r: dict) -> str:
+    return (f"{r['engine']:<21} {r['bank']:<13} {r['condition']:<13} prompts {_mm(r['prompts'])}"
+            f"  extra {_mm(r['extra'])}  right first time {r['right_first']:6.1%}  wrong {r['wrong']:5.1%}"
+            f"  most for one question {r['most']}  seconds {_mm(r['seconds'])}  correct {r['correct']:6.1%}"
+            f"  flips {r['unconfirmed_flips']}  passed {r['passed']}/{r['cases']}  less urgent {r['safety_failures']}"
+            f"  ended early {r['ended_early']}")
+
+
+def _mm(pair) -> str:
+    median, most = pair
+    return "-" if median is None else f"{median:.0f} ({most:.0f})"
+
+
 def accuracy(args) -> None:
-    jobs = [(e, b, args.conditions) for b in args.banks.split(",") for e in args.engine.split(",")]
+    conditions = sets.select(sets.conditions(args.set), args.conditions)
+    jobs = [(e, b, conditions, args.cases) for b in _voices(args) for e in args.engine.split(",")]
     if args.jobs > 1:
         import multiprocessing
 
@@ -124,15 +153,22 @@ def accuracy(args) -> None:
             rows = [r for part in pool.imap(_accuracy_rows, jobs) for r in part]
     else:
         rows = [r for job in jobs for r in _accuracy_rows(job)]
-    order = {label: n for n, (label, _, _) in enumerate(CONDITIONS)}
+    order = {label: n for n, (label, _, _) in enumerate(conditions)}
     rows.sort(key=lambda r: (r["bank"], order[r["condition"]], args.engine.split(",").index(r["engine"])))
-    print("\n| bank | condition | engine | correct | first try | flips | passed | less urgent | ended early |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"\n{args.set} set. Prompts, extra prompts and seconds: median (max) over consultations.\n")
+    print("| voice | condition | engine | prompts | extra | right first time | wrong | most for one question |"
+          " seconds | correct | flips | passed | less urgent | ended early |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['bank']} | {r['condition']} | {r['engine']} | {r['correct']:.1%} | {r['first_try']:.1%} |"
+        print(f"| {r['bank']} | {r['condition']} | {r['engine']} | {_mm(r['prompts'])} | {_mm(r['extra'])} |"
+              f" {r['right_first']:.1%} | {r['wrong']:.1%} | {r['most']} | {_mm(r['seconds'])} | {r['correct']:.1%} |"
               f" {r['unconfirmed_flips']} | {r['passed']}/{r['cases']} | {r['safety_failures']} | {r['ended_early']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def _voices(args) -> list[str]:
+    return args.banks.split(",") if args.banks else sets.voices(args.set)
 
 
 def answers(args) -> None:
@@ -146,32 +182,27 @@ def answers(args) -> None:
 
     settings = Settings()
     engines = args.engine.split(",")
-    voices = args.banks.split(",")
-    conditions = [c for c in CONDITIONS if not args.conditions
-                  or {c[0], c[0].split()[0]} & set(args.conditions.split(","))]
-    kinds = {"answers": ("yes_no", None), "pain_location": ("choice", "pain_location")}
+    voices = _voices(args)
+    conditions = sets.select(sets.conditions(args.set), args.conditions)
+    kinds = {"yes_no": ("yes_no", None), "pain_location": ("choice", "pain_location")}
     counts = {}  # (engine, voice, condition) -> counts
     for engine in engines:
         rules, prompts, parts = _parts(engine)
         for label, noise_name, snr in conditions:
-            noise = audio.load_wav(NOISE / f"{noise_name}.wav") if noise_name else None
+            noise = audio.load_wav(sets.noise_path(noise_name)) if noise_name else None
             for voice in voices:
                 c = counts[(engine, voice, label)] = dict.fromkeys(["n", "right", "wrong_accepted", "rejected", "flips"], 0)
-                bank = Bank(BANKS / voice)
-                files = json.loads((BANKS / voice / "phrases.json").read_text())["files"]
-                for n, (name, phrase) in enumerate(sorted(files.items())):
-                    if phrase["kind"] not in kinds or phrase["id"] not in ("yes", "no", "dont_know") and phrase["kind"] == "answers":
-                        continue
-                    meaning = {"dont_know": "unknown"}.get(phrase["id"], phrase["id"])
-                    utterance, background = heard_by_endpointer(audio.load_wav(BANKS / voice / name), parts.endpoint,
-                                                                 speech_rms=bank.speech_rms, noise=noise, snr_db=snr,
-                                                                 seed=n)
+                bank = Bank(sets.voice_dir(voice))
+                for n, (name, kind, meaning) in enumerate(sets.single_answers(voice)):
+                    utterance, background = heard_by_endpointer(audio.load_wav(sets.voice_dir(voice) / name),
+                                                                 parts.endpoint, speech_rms=bank.speech_rms,
+                                                                 noise=noise, snr_db=snr, seed=n)
                     c["n"] += 1
                     if utterance is None:
                         c["rejected"] += 1
                         continue
-                    vocab = answer_text.vocabulary(prompts, *kinds[phrase["kind"]])
-                    phrases, meanings = answer_text.grammar(prompts, *kinds[phrase["kind"]])
+                    vocab = answer_text.vocabulary(prompts, *kinds[kind])
+                    phrases, meanings = answer_text.grammar(prompts, *kinds[kind])
                     r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
                     parsed = answer_text.parse(r.text, vocab) if r.text else None
                     if parsed is None or r.confidence < settings.reject_below:
@@ -189,7 +220,7 @@ def answers(args) -> None:
     def cell(c):
         return f"{c['right'] / c['n']:.0%} / {c['wrong_accepted']}" + (f" ({c['flips']} flips)" if c["flips"] else "")
 
-    print("\nright / wrong and accepted at once (of each voice's answers; yes/no flips among them)\n")
+    print(f"\n{args.set} set: right / wrong and accepted at once (of each voice's answers; yes/no flips among them)\n")
     print("| voice | condition | answers | " + " | ".join(engines) + " |")
     print("|---|---|---|" + "---|" * len(engines))
     for voice in voices + ["all"]:
@@ -212,11 +243,13 @@ def latency(args) -> None:
 
     print("| engine | condition | turns | median | 95th percentile |")
     print("|---|---|---|---|---|")
+    voice = _voices(args)[0]
+    babble = sets.noise_names(args.set, "babble")[0]
     for engine in args.engine.split(","):
         rules, prompts, parts = _parts(engine)
-        cases = load_cases(VIGNETTES, rules)
-        bank = Bank(BANKS / args.banks.split(",")[0])
-        for label, noise in (("clean", None), ("babble 10 dB", audio.load_wav(NOISE / "babble.wav"))):
+        cases = [c for c in load_cases(VIGNETTES, rules) if not args.cases or c.id in args.cases.split(",")]
+        bank = Bank(sets.voice_dir(voice))
+        for label, noise in (("clean", None), (f"{babble} 10 dB", audio.load_wav(sets.noise_path(babble)))):
             values = []
             for n, c in enumerate(cases):
                 r = run_case_voice(rules, prompts, c, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
@@ -226,42 +259,25 @@ def latency(args) -> None:
             p95 = values[int(0.95 * (len(values) - 1))]
             print(f"| {engine} | {label} | {len(values)} | {statistics.median(values) * 1000:.0f} ms |"
                   f" {p95 * 1000:.0f} ms |", flush=True)
-    print(f"(beyond the endpointing silence, {parts.endpoint.end_silence_ms} ms; bank {args.banks.split(',')[0]})")
-
-
-# Said to the assistant, but not answers: small talk, other complaints, a
-# question back.  Short ones matter most: they are the ones forced onto a phrase.
-NOT_ANSWERS = [
-    "banana sandwich please", "the weather is nice", "what time is it", "my name is john", "i feel sick",
-    "thank you", "okay", "hello there", "i think so", "where am i", "my back hurts", "call the nurse",
-    "it started last week", "i took some paracetamol", "can you help me", "i am cold", "what was that",
-    "turn it off", "my foot", "good morning",
-]
+    print(f"(beyond the endpointing silence, {parts.endpoint.end_silence_ms} ms; voice {voice})")
 
 
 def unanswered(args) -> None:
     from voiceassist.bank import heard_by_endpointer
     from voiceassist.dialogue import answers as answer_text
     from voiceassist.settings import Settings
-    from voiceassist.speech import audio
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import make_fixtures  # the patients' voices, as the banks were made
 
     settings = Settings()
     spoken = {}  # voice -> [(sentence, utterance, background)]: cut once, heard by every engine
-    for voice in args.banks.split(","):
-        synthesise = make_fixtures.synthesiser(make_fixtures.VOICES[voice])
-        spoken[voice] = []
-        for sentence in NOT_ANSWERS:
-            speech = audio.to_mono16k(make_fixtures.prepare(*synthesise(sentence)), make_fixtures.RATE)
-            spoken[voice].append((sentence, *heard_by_endpointer(speech, _parts(args.engine.split(",")[0])[2].endpoint)))
+    for voice in _voices(args):
+        spoken[voice] = [(sentence, *heard_by_endpointer(speech, _parts(args.engine.split(",")[0])[2].endpoint))
+                         for sentence, speech in sets.not_answers(voice)]
     table = []
     for engine in args.engine.split(","):
         rules, prompts, parts = _parts(engine)
         grammars = [("yes_no", None), ("choice", "pain_location")]
         total = {"n": 0, "taken": 0, "as_answer": 0, "confident": 0}
-        for voice in args.banks.split(","):
+        for voice in _voices(args):
             counts = dict.fromkeys(total, 0)
             examples = []
             for sentence, utterance, background in spoken[voice]:
@@ -334,8 +350,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["accuracy", "answers", "latency", "startup", "unanswered"])
     p.add_argument("--engine", default=ENGINES, help=f"one or more, comma-separated (default {ENGINES})")
-    p.add_argument("--jobs", type=int, default=1, help="accuracy: (engine, bank) jobs run in this many processes")
-    p.add_argument("--banks", default="piper_joe,espeak_us,espeak_gb_f,espeak_us_m,espeak_029")
+    p.add_argument("--set", choices=sets.SETS, default="tuning", help="the voices and noise (benchmarks/corpus/split.json)")
+    p.add_argument("--jobs", type=int, default=1, help="accuracy: (engine, voice) jobs run in this many processes")
+    p.add_argument("--banks", help="comma-separated voices (default: every voice of the set)")
+    p.add_argument("--cases", help="comma-separated vignette ids (default: all 20)")
     p.add_argument("--conditions", help='comma-separated: clean, fan, babble, or one row such as "babble 10 dB"')
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args()

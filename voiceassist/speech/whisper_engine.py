@@ -144,14 +144,15 @@ class WhisperRecogniser:
                                                      intra_threads=threads)
         except (RuntimeError, ValueError) as exc:
             raise SpeechError(f"cannot load the Whisper model at {path} ({exc})") from None
-        if self._model.is_multilingual:
-            raise SpeechError(f"{path} is a multilingual Whisper model: use an English-only one (tiny.en)")
         self._ct2 = ctranslate2
         self._tokenizer = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
-        ids = [self._tokenizer.token_to_id(t) for t in ("<|startoftranscript|>", "<|notimestamps|>", "<|endoftext|>")]
+        # A multilingual model (base) is told the language and the task: English, transcribe.
+        start = ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>"] \
+            if self._model.is_multilingual else ["<|startoftranscript|>", "<|notimestamps|>"]
+        ids = [self._tokenizer.token_to_id(t) for t in start + ["<|endoftext|>"]]
         if None in ids:
             raise SpeechError(f"{path}/tokenizer.json is not a Whisper tokenizer")
-        self._start, self._eot = ids[:2], ids[2]
+        self._start, self._eot = ids[:-1], ids[-1]
         self._endings = [self._eot] + [self._tokenizer.token_to_id(t) for t in _ENDINGS]
         if None in self._endings:
             raise SpeechError(f"{path}/tokenizer.json is not a Whisper tokenizer")
@@ -211,7 +212,8 @@ class WhisperRecogniser:
                     if t < self._eot]
             memory = self._decoder.cross_attention_memory(np.asarray(encoded)[0])
             found = self._decoder.score_trie(trie, memory, _TOKEN_BONUS, self._endings, (_BEAM_NATS, _BEAM_WIDTH))
-            free_score = self._decoder.score_sequence(self._start + free, memory, _TOKEN_BONUS, self._endings)
+            free_score = self._decoder.score_sequence(self._start + free, memory, _TOKEN_BONUS, self._endings,
+                                                      len(self._start))
         # Phrases the beam dropped are far behind the best: they get no posterior.
         phrase_scores = np.array([found.get(i, -np.inf) for i in range(len(phrases))])
         posterior = np.exp(phrase_scores - phrase_scores.max())
@@ -484,13 +486,14 @@ class _Decoder:
             frontier = children[:beam_width]
         return finals
 
-    def score_sequence(self, tokens: list[int], memory, bonus: float, endings: list[int]) -> float:
-        """The same score for one token sequence (the free transcription), start
-        tokens first: in one pass, as there is nothing to prune (a step a token
-        took 91 ms a turn, median over the neural voice's answers; one pass 25 ms)."""
-        lp = self._log_probs(self._chain(np.array(tokens), memory)[1:])     # row i predicts tokens[i + 2]
-        n = len(tokens) - 2
-        return float(sum(lp[i, t] for i, t in enumerate(tokens[2:]))) + bonus * n + _logsumexp(lp[n, endings])
+    def score_sequence(self, tokens: list[int], memory, bonus: float, endings: list[int], start: int = 2) -> float:
+        """The same score for one token sequence (the free transcription), its
+        `start` start tokens first: in one pass, as there is nothing to prune (a
+        step a token took 91 ms a turn, median over the neural voice's answers;
+        one pass 25 ms)."""
+        lp = self._log_probs(self._chain(np.array(tokens), memory)[start - 1:])  # row i predicts tokens[i + start]
+        n = len(tokens) - start
+        return float(sum(lp[i, t] for i, t in enumerate(tokens[start:]))) + bonus * n + _logsumexp(lp[n, endings])
 
 
 def _softmax(a):

@@ -1,0 +1,115 @@
+"""The person's effort in a replayed consultation: prompts heard, extra prompts, time.
+
+Counted from the dialogue's Turn objects as the replay's Recorder sees them,
+keyed on fields that stay when the dialogue's policy changes: every Turn
+with a `listen` is a prompt the person hears and answers (`listen.question`
+is the question's id, for a read-back too: `listen.kind == "confirm"`); the
+offer to repeat the outcome after the consultation is not counted. And on
+the virtual microphone's sample clock: the seconds of audio the consultation
+read (the assistant speaking, and listening), not the machine's time.
+
+`consultation(result)` is a small pure function over a replay Result with
+`listens`; `counting()` gives replay.run_case_voice a Recorder that keeps
+them (until replay's Result carries them itself) and `ClockedSpeaker` the
+replay's speaker that counts the seconds.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from contextlib import contextmanager
+
+from voiceassist.bank import SampleClockSpeaker
+
+
+def consultation(result) -> dict:
+    """One consultation's effort:
+    prompts: every question, read-back and ask-again the person heard;
+    questions: the distinct questions among them; extra = prompts - questions;
+    most: the most prompts spent on one question;
+    answers: answers the dialogue took (filled); right_first: those right,
+    whose question was prompted once; wrong: those not what the person meant."""
+    listens = [lst for lst in result.listens if lst.kind != "offer"]
+    per_question = Counter(lst.question for lst in listens)
+    filled = result.turns
+    return {
+        "prompts": len(listens),
+        "questions": len(per_question),
+        "extra": len(listens) - len(per_question),
+        "most": max(per_question.values(), default=0),
+        "answers": len(filled),
+        "right_first": sum(t["meant"] == t["answer"] and per_question[t["question"]] == 1 for t in filled),
+        "wrong": sum(t["meant"] != t["answer"] for t in filled),
+        "seconds": getattr(result, "seconds", None),
+        "speaking_seconds": getattr(result, "speaking_seconds", None),
+    }
+
+
+def summary(efforts: list[dict]) -> dict:
+    """Median and max over consultations; shares over all answers."""
+    def med_max(key):
+        values = [e[key] for e in efforts if e[key] is not None]
+        return (statistics.median(values), max(values)) if values else (None, None)
+
+    answers = sum(e["answers"] for e in efforts)
+    return {
+        "prompts": med_max("prompts"), "extra": med_max("extra"), "most": max(e["most"] for e in efforts),
+        "right_first": sum(e["right_first"] for e in efforts) / max(1, answers),
+        "wrong": sum(e["wrong"] for e in efforts) / max(1, answers),
+        "seconds": med_max("seconds"),
+    }
+
+
+class ClockedSpeaker(SampleClockSpeaker):
+    """The replay's speaker, counting the seconds of audio the consultation
+    reads (Consultation advances it by every block it reads) and those it
+    spent speaking."""
+
+    def __init__(self, gain: float = 1.0):
+        super().__init__(gain)
+        self.seconds = 0.0
+        self.speaking_seconds = 0.0
+
+    def advance(self, seconds: float) -> float:
+        self.seconds += seconds
+        played = super().advance(seconds)
+        self.speaking_seconds += played
+        return played
+
+
+@contextmanager
+def counting():
+    """replay.run_case_voice's Recorder keeps every Listen in result.listens."""
+    from voiceassist import replay
+
+    original = replay.Recorder
+
+    class ListenRecorder(original):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.result.listens = []
+
+        def turn(self, turn) -> None:
+            super().turn(turn)
+            if turn.listen is not None:
+                self.result.listens.append(turn.listen)
+
+    replay.Recorder = ListenRecorder
+    try:
+        yield
+    finally:
+        replay.Recorder = original
+
+
+def run(rules, prompts, case, bank, parts, **replay_args):
+    """replay.run_case_voice, with the effort counted: the Result gets
+    `listens`, `seconds` and `speaking_seconds`."""
+    from voiceassist.replay import run_case_voice
+
+    speaker = ClockedSpeaker()
+    with counting():
+        result = run_case_voice(rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
+                                speaker=speaker, **replay_args)
+    result.seconds, result.speaking_seconds = round(speaker.seconds, 1), round(speaker.speaking_seconds, 1)
+    return result
