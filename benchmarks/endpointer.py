@@ -30,10 +30,68 @@ import sets  # noqa: E402
 
 
 def gate(spec: str):
-    from voiceassist.speech.endpoint import EndpointSettings
+    """An Endpointer for "window:margin[:vad]": vad is webrtc (the endpointer's
+    own), silero (Silero VAD, from faster-whisper's assets, in its place) or
+    both (each must say speech)."""
+    from voiceassist.speech.endpoint import EndpointSettings, Endpointer
 
-    window, _, margin = spec.partition(":")
-    return EndpointSettings(energy_window_ms=int(window), energy_margin_db=float(margin or 6.0))
+    parts = spec.split(":")
+    window, margin, vad = parts[0], parts[1] if len(parts) > 1 else "6", parts[2] if len(parts) > 2 else "webrtc"
+    settings = EndpointSettings(energy_window_ms=int(window), energy_margin_db=float(margin))
+    return Endpointer(settings) if vad == "webrtc" else SileroGate(settings, both=vad == "both")
+
+
+def _silero_session():
+    """Silero VAD v6, as faster-whisper ships it (assets/silero_vad_v6.onnx), one thread."""
+    if not _SILERO:
+        import faster_whisper
+        import onnxruntime
+
+        path = Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = opts.intra_op_num_threads = 1
+        opts.log_severity_level = 4
+        _SILERO.append(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"], sess_options=opts))
+    return _SILERO[0]
+
+
+_SILERO: list = []
+
+
+class _Yes:
+    def is_speech(self, pcm, rate) -> bool:
+        return True
+
+
+def SileroGate(settings, both: bool = False):
+    """The endpointer with Silero VAD in place of webrtcvad (or, `both`, beside
+    it): the energy gate as configured, then Silero's speech probability of
+    the last 512-sample window (with its 64 samples of context, its state
+    carried on), at least 0.5."""
+    from voiceassist.speech.endpoint import Endpointer
+
+    session = _silero_session()
+
+    class Gate(Endpointer):
+        def __init__(self):
+            super().__init__(settings)
+            if not both:
+                self._vad = _Yes()  # the energy gate alone, then Silero
+            self._audio = np.zeros(0, np.float32)
+            self._state = np.zeros((2, 1, 128), np.float32)
+            self._p = 0.0
+
+        def _is_speech(self, pcm: bytes) -> bool:
+            self._audio = np.concatenate([self._audio, np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0])
+            while len(self._audio) >= 512 + 64:
+                p, h, c = session.run(None, {"input": self._audio[None, :576], "h": self._state[:1],
+                                             "c": self._state[1:]})
+                self._state = np.concatenate([h, c])
+                self._p = float(np.ravel(p)[0])
+                self._audio = self._audio[512:]
+            return super()._is_speech(pcm) and self._p >= 0.5
+
+    return Gate()
 
 
 def heard(voice: str, noise: np.ndarray, snr: float, window: str, placements: int = 5) -> tuple[int, int, list[int]]:
@@ -42,25 +100,24 @@ def heard(voice: str, noise: np.ndarray, snr: float, window: str, placements: in
     from voiceassist.speech import audio
     folder = sets.voice_dir(voice)
     bank = Bank(folder)
-    settings = gate(window)
     lengths = []
     for path in sorted(folder.glob("*.wav")):
         speech = audio.load_wav(path)
         for seed in range(placements):
-            utterance, _ = heard_by_endpointer(speech, settings, speech_rms=bank.speech_rms, noise=noise, snr_db=snr,
-                                               seed=seed)
+            utterance, _ = heard_by_endpointer(speech, endpointer=gate(window), speech_rms=bank.speech_rms,
+                                               noise=noise, snr_db=snr, seed=seed)
             lengths.append(len(utterance) // 2 if utterance else 0)
     return sum(1 for n in lengths if n), len(lengths), lengths
 
 
 def false_starts(noise: np.ndarray, dbfs: float, window: str, seconds: float = 600.0) -> int:
     from voiceassist.speech.audio import blocks
-    from voiceassist.speech.endpoint import Endpointer, SpeechStarted
+    from voiceassist.speech.endpoint import SpeechStarted
 
     x = noise.astype(np.float64)
     x = x * (32768 * 10 ** (dbfs / 20)) / np.sqrt(np.mean(x ** 2))
     x = np.resize(x, int(seconds * 16000))
-    endpointer = Endpointer(gate(window))
+    endpointer = gate(window)
     starts = 0
     for block in blocks(np.clip(np.rint(x), -32768, 32767).astype(np.int16)):
         for event in endpointer.feed(block):

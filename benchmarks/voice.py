@@ -5,6 +5,7 @@
     python benchmarks/voice.py latency [--engine ...]
     python benchmarks/voice.py startup [--engine ...]
     python benchmarks/voice.py unanswered --set report [--engine ...] [--banks scot_m3,us_f2]
+    python benchmarks/voice.py speed [--engine ...] [--banks piper_joe]
 
 --set tuning|report (default tuning): the voices and noise of that set
 (benchmarks/corpus/split.json): choose on the tuning set, report from the
@@ -43,6 +44,9 @@ over the public vignettes, clean and in babble at 10 dB.
 startup: a new process, from start to the first question's audio ready
 (including the 0.5 s the consultation listens to the room first), and its
 peak memory.
+speed: one voice's single answers, clean, each engine in its own process:
+the time one recognition takes (wall clock, and the process's CPU time,
+which other jobs on a shared machine move less) and the resident memory.
 unanswered: speech that is not an answer ("I feel sick", "thank you"), the
 other side of accuracy: every sentence, spoken by each voice of the set
 (the corpus's recordings; for a fixture voice made as
@@ -262,6 +266,44 @@ def latency(args) -> None:
     print(f"(beyond the endpointing silence, {parts.endpoint.end_silence_ms} ms; voice {voice})")
 
 
+def speed(args) -> None:
+    """Single answers, one voice, clean: how long one recognition takes
+    (wall clock and the process's CPU time, which another job on the machine
+    moves less), and the resident memory once the engine is loaded. Each
+    engine in its own process, one after another."""
+    print("| engine | answers | wall, median / 95th pct. | CPU, median / 95th pct. | resident memory |")
+    print("|---|---|---|---|---|")
+    for engine in args.engine.split(","):
+        out = subprocess.run([sys.executable, __file__, "_speed", "--engine", engine, "--banks", _voices(args)[0]],
+                             capture_output=True, text=True, check=True).stdout
+        print(out.strip(), flush=True)
+
+
+def _speed(args) -> None:
+    from voiceassist.bank import Bank, heard_by_endpointer
+    from voiceassist.dialogue import answers as answer_text
+    from voiceassist.speech import audio
+
+    engine, voice = args.engine, args.banks
+    rules, prompts, parts = _parts(engine)
+    kinds = {"yes_no": ("yes_no", None), "pain_location": ("choice", "pain_location")}
+    bank = Bank(sets.voice_dir(voice))
+    walls, cpus = [], []
+    for n, (name, kind, _) in enumerate(sets.single_answers(voice)):
+        utterance, background = heard_by_endpointer(audio.load_wav(sets.voice_dir(voice) / name), parts.endpoint,
+                                                     speech_rms=bank.speech_rms, seed=n)
+        phrases, meanings = answer_text.grammar(prompts, *kinds[kind])
+        t, c = time.monotonic(), time.process_time()
+        parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
+        walls.append(time.monotonic() - t)
+        cpus.append(time.process_time() - c)
+    def mp(v):
+        v = sorted(v)[1:]  # the first recognition builds the grammar's search
+        return f"{statistics.median(v) * 1000:.0f} / {v[int(0.95 * (len(v) - 1))] * 1000:.0f} ms"
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"| {engine} | {len(walls)} ({voice}) | {mp(walls)} | {mp(cpus)} | {rss:.0f} MB |")
+
+
 def unanswered(args) -> None:
     from voiceassist.bank import heard_by_endpointer
     from voiceassist.dialogue import answers as answer_text
@@ -348,7 +390,7 @@ def startup(args) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["accuracy", "answers", "latency", "startup", "unanswered"])
+    p.add_argument("what", choices=["accuracy", "answers", "latency", "startup", "unanswered", "speed", "_speed"])
     p.add_argument("--engine", default=ENGINES, help=f"one or more, comma-separated (default {ENGINES})")
     p.add_argument("--set", choices=sets.SETS, default="tuning", help="the voices and noise (benchmarks/corpus/split.json)")
     p.add_argument("--jobs", type=int, default=1, help="accuracy: (engine, voice) jobs run in this many processes")
@@ -358,7 +400,7 @@ def main() -> None:
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args()
     {"accuracy": accuracy, "answers": answers, "latency": latency, "startup": startup,
-     "unanswered": unanswered}[args.what](args)
+     "unanswered": unanswered, "speed": speed, "_speed": _speed}[args.what](args)
     print(f"# peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
           file=sys.stderr)
 
