@@ -101,13 +101,85 @@ def rows(set_name: str, engine: str, voices: list[str], conditions: list, thin: 
                     phrases, meanings = grammar[g]
                     r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
                     parsed = answer_text.parse(r.text, vocab[g]) if r.text else None
-                    heard = "" if parsed is None else parsed.value if parsed.kind == "answer" else f"{parsed.kind}:{parsed.value}"
+                    heard = "" if parsed is None else _meaning(f"{parsed.kind}:{parsed.value}")
                     row.update(heard=heard, text=r.text, confidence=r.confidence,
                                measured_snr=round(measured_snr(utterance, endpointer.floor_db), 2), **r.evidence)
                 yield row
 
 
 # ------------------------------------------------------------------ the summary
+
+
+def _meaning(m: str) -> str:
+    """"answer:yes" -> "yes", "option:calf" -> "calf"; a command stays "command:repeat"."""
+    kind, _, value = (m or "").partition(":")
+    return value if kind in ("answer", "option") else (m or "")
+
+
+def _load(path: Path) -> list[dict]:
+    with path.open() as f:
+        data = list(csv.DictReader(f))
+    for r in data:
+        r["heard"] = _meaning(r["heard"])
+        for k in ("pocketsphinx_meaning", "whisper_meaning", "whisper_second_meaning"):
+            if r.get(k):
+                r[k] = _meaning(r[k])
+    return data
+
+
+REJECT_BELOW, CONFIRM_BELOW = 0.35, 0.70  # the dialogue's bars (dialogue Settings)
+
+
+def decisions(r: dict) -> dict[str, tuple[str, float]]:
+    """(meaning heard, confidence) of each engine for one row: the pair's own,
+    and pocketsphinx's and Whisper's alone, as each would have answered (the
+    pair runs both on the same audio: pocketsphinx's Recognition is the same;
+    Whisper alone's confidence is its pooled posterior times its in-grammar
+    factor)."""
+    out = {}
+    if r["heard"] or r["confidence"] != "":
+        out["pair"] = (r["heard"], float(r["confidence"] or 0))
+    if r.get("pocketsphinx_confidence"):
+        out["pocketsphinx"] = (r["pocketsphinx_meaning"], float(r["pocketsphinx_confidence"]))
+    if r.get("whisper_posterior"):
+        out["whisper"] = (r["whisper_meaning"], float(r["whisper_posterior"]) * float(r["whisper_in_grammar"]))
+    return out
+
+
+def engine_table(paths: list[Path]) -> None:
+    """Single answers, per engine and condition: right / wrong and taken at
+    once (at or above the confirmation bar) / not understood, each set's
+    rows side by side."""
+    counts: dict = {}
+    conditions: list[str] = []
+    for path in paths:
+        for r in _load(path):
+            if r["meant"] == "none":
+                continue
+            if r["condition"] not in conditions:
+                conditions.append(r["condition"])
+            got = decisions(r)
+            for engine in ("pocketsphinx", "whisper", "pair"):
+                c = counts.setdefault((engine, r["set"], r["condition"]), [0, 0, 0, 0])
+                meaning, conf = got.get(engine, ("", 0.0))
+                c[0] += 1
+                if not meaning or conf < REJECT_BELOW:
+                    c[3] += 1
+                elif meaning == r["meant"]:
+                    c[1] += 1
+                elif conf >= CONFIRM_BELOW:
+                    c[2] += 1
+    set_names = list(dict.fromkeys(s for _, s, _ in counts))
+    print("right / wrong and taken at once / not understood (the rest read back)\n")
+    print("| condition | engine | " + " | ".join(set_names) + " |")
+    print("|---|---|" + "---|" * len(set_names))
+    for cond in conditions:
+        for engine in ("pocketsphinx", "whisper", "pair"):
+            cells = []
+            for s in set_names:
+                n, right, wrong, rejected = counts.get((engine, s, cond), [0, 0, 0, 0])
+                cells.append(f"{right / n:.1%} / {wrong / n:.1%} / {rejected / n:.1%} ({n})" if n else "-")
+            print(f"| {cond} | {engine} | " + " | ".join(cells) + " |")
 
 
 def _bins(values: list[float], edges: list[float]) -> list[str]:
@@ -120,8 +192,7 @@ def _bins(values: list[float], edges: list[float]) -> list[str]:
 
 
 def summary(path: Path) -> None:
-    with path.open() as f:
-        data = list(csv.DictReader(f))
+    data = _load(path)
     answers = [r for r in data if r["meant"] != "none"]
     heard = [r for r in answers if r["heard"]]
     print(f"\n{path.name}: {len(data)} tries, {len(answers)} of them answers; "
@@ -180,9 +251,14 @@ def main() -> None:
     p.add_argument("--thin", action="store_true", help="45 tries a voice instead of 87 (see tries())")
     p.add_argument("--out", type=Path, help="CSV to write (default benchmarks/out/calibration-<set>.csv)")
     p.add_argument("--summary", type=Path, metavar="CSV", help="only print the summary of rows already written")
+    p.add_argument("--table", type=Path, nargs="+", metavar="CSV",
+                   help="only print the single-answer table per engine of rows already written (sets side by side)")
     args = p.parse_args()
     if args.summary:
         summary(args.summary)
+        return
+    if args.table:
+        engine_table(args.table)
         return
     voices = args.voices.split(",") if args.voices else sets.voices(args.set)
     conditions = sets.select(sets.conditions(args.set), args.conditions)
@@ -195,8 +271,8 @@ def main() -> None:
         for row in rows(args.set, args.engine, voices, conditions, args.thin):
             writer.writerow(row)
             n += 1
+            f.flush()  # a run stopped early keeps every row written
             if n % 200 == 0:
-                f.flush()
                 print(f"# {n} rows, {time.monotonic() - t0:.0f} s ({row['voice']}, {row['condition']})",
                       file=sys.stderr, flush=True)
     print(f"# {n} rows -> {out} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
