@@ -2,6 +2,7 @@
 
     python benchmarks/calibration.py --set tuning [--engine pocketsphinx+whisper] [--voices ...] [--conditions ...]
     python benchmarks/calibration.py --summary benchmarks/out/calibration-tuning.csv
+    python benchmarks/calibration.py --table benchmarks/out/calibration-tuning.csv benchmarks/out/calibration-report.csv
 
 Each recording of a voice (every yes, no and "I don't know" with the yes/no
 question's grammar, every pain-location phrase with the place question's,
@@ -191,11 +192,11 @@ def _bins(values: list[float], edges: list[float]) -> list[str]:
     return out
 
 
-def summary(path: Path) -> None:
-    data = _load(path)
+def summary(paths: list[Path]) -> None:
+    data = [r for path in paths for r in _load(path)]
     answers = [r for r in data if r["meant"] != "none"]
     heard = [r for r in answers if r["heard"]]
-    print(f"\n{path.name}: {len(data)} tries, {len(answers)} of them answers; "
+    print(f"\n{', '.join(p.name for p in paths)}: {len(data)} tries, {len(answers)} of them answers; "
           f"{len(answers) - len(heard)} answers not heard at all or no phrase returned\n")
     print("Answers heard (any confidence): how often what was heard is not what was meant.\n")
 
@@ -231,6 +232,11 @@ def summary(path: Path) -> None:
     margin_edges = [0, 1, 2, 4, 8, 16, 31]
     table("Whisper margin, nats", binned("whisper_margin", margin_edges),
           [f"[{a:g}, {b:g})" for a, b in zip(margin_edges, margin_edges[1:])])
+    if any(r.get("agreed") not in ("", None) for r in heard):
+        table("agreed, Whisper margin", lambda r: None if r.get("agreed") in ("", None) or r.get("whisper_margin") in ("", None)
+              else f"{'agreed' if r['agreed'] == '1.0' else 'disagreed'}, "
+                   f"{_bins([float(r['whisper_margin'])], margin_edges)[0]} nats",
+              [f"{a}, [{x:g}, {y:g}) nats" for a in ("agreed", "disagreed") for x, y in zip(margin_edges, margin_edges[1:])])
     snr_edges = [-50, 0, 5, 10, 15, 20, 30, 100]
     table("measured SNR, dB", binned("measured_snr", snr_edges),
           [f"[{a:g}, {b:g})" for a, b in zip(snr_edges, snr_edges[1:])])
@@ -250,7 +256,7 @@ def main() -> None:
     p.add_argument("--conditions", help='comma-separated: clean, fan, babble, or one such as "babble 10 dB"')
     p.add_argument("--thin", action="store_true", help="45 tries a voice instead of 87 (see tries())")
     p.add_argument("--out", type=Path, help="CSV to write (default benchmarks/out/calibration-<set>.csv)")
-    p.add_argument("--summary", type=Path, metavar="CSV", help="only print the summary of rows already written")
+    p.add_argument("--summary", type=Path, nargs="+", metavar="CSV", help="only print the summary of rows already written")
     p.add_argument("--table", type=Path, nargs="+", metavar="CSV",
                    help="only print the single-answer table per engine of rows already written (sets side by side)")
     args = p.parse_args()
@@ -276,7 +282,7 @@ def main() -> None:
                 print(f"# {n} rows, {time.monotonic() - t0:.0f} s ({row['voice']}, {row['condition']})",
                       file=sys.stderr, flush=True)
     print(f"# {n} rows -> {out} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
-    summary(out)
+    summary([out])
 
 
 if __name__ == "__main__":
