@@ -1,24 +1,17 @@
 """The person's effort in a replayed consultation: prompts heard, extra prompts, time.
 
-Counted from the dialogue's Turn objects as the replay's Recorder sees them,
-keyed on fields that stay when the dialogue's policy changes: every Turn
-with a `listen` is a prompt the person hears and answers (`listen.question`
-is the question's id, for a read-back too: `listen.kind == "confirm"`); the
-offer to repeat the outcome after the consultation is not counted. And on
-the virtual microphone's sample clock: the seconds of audio the consultation
-read (the assistant speaking, and listening), not the machine's time.
-
-`consultation(result)` is a small pure function over a replay Result with
-`listens`; `counting()` gives replay.run_case_voice a Recorder that keeps
-them (until replay's Result carries them itself) and `ClockedSpeaker` the
-replay's speaker that counts the seconds.
+Counted from what the replay's Recorder keeps of the dialogue's turns: every
+turn with a `listen` is a prompt the person hears and answers, counted for
+its question (`Result.prompts`, keyed by the listen's question and findings;
+a read-back is a prompt of its question; the offer to repeat the outcome is
+not counted). And on the virtual microphone's sample clock: the seconds of
+audio the consultation read (the assistant speaking, and listening), not the
+machine's time (`ClockedSpeaker`).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections import Counter
-from contextlib import contextmanager
 
 from voiceassist.bank import SampleClockSpeaker
 
@@ -30,16 +23,16 @@ def consultation(result) -> dict:
     most: the most prompts spent on one question;
     answers: answers the dialogue took (filled); right_first: those right,
     whose question was prompted once; wrong: those not what the person meant."""
-    listens = [lst for lst in result.listens if lst.kind != "offer"]
-    per_question = Counter(lst.question for lst in listens)
+    prompts = result.prompts
     filled = result.turns
     return {
-        "prompts": len(listens),
-        "questions": len(per_question),
-        "extra": len(listens) - len(per_question),
-        "most": max(per_question.values(), default=0),
+        "prompts": sum(prompts.values()),
+        "questions": len(prompts),
+        "extra": sum(prompts.values()) - len(prompts),
+        "most": max(prompts.values(), default=0),
         "answers": len(filled),
-        "right_first": sum(t["meant"] == t["answer"] and per_question[t["question"]] == 1 for t in filled),
+        "right_first": sum(t["meant"] == t["answer"] and prompts[(t["question"], tuple(t["findings"]))] == 1
+                           for t in filled),
         "wrong": sum(t["meant"] != t["answer"] for t in filled),
         "seconds": getattr(result, "seconds", None),
         "speaking_seconds": getattr(result, "speaking_seconds", None),
@@ -78,38 +71,13 @@ class ClockedSpeaker(SampleClockSpeaker):
         return played
 
 
-@contextmanager
-def counting():
-    """replay.run_case_voice's Recorder keeps every Listen in result.listens."""
-    from voiceassist import replay
-
-    original = replay.Recorder
-
-    class ListenRecorder(original):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.result.listens = []
-
-        def turn(self, turn) -> None:
-            super().turn(turn)
-            if turn.listen is not None:
-                self.result.listens.append(turn.listen)
-
-    replay.Recorder = ListenRecorder
-    try:
-        yield
-    finally:
-        replay.Recorder = original
-
-
 def run(rules, prompts, case, bank, parts, **replay_args):
-    """replay.run_case_voice, with the effort counted: the Result gets
-    `listens`, `seconds` and `speaking_seconds`."""
+    """replay.run_case_voice, with the time counted: the Result gets
+    `seconds` and `speaking_seconds`."""
     from voiceassist.replay import run_case_voice
 
     speaker = ClockedSpeaker()
-    with counting():
-        result = run_case_voice(rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
-                                speaker=speaker, **replay_args)
+    result = run_case_voice(rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
+                            speaker=speaker, **replay_args)
     result.seconds, result.speaking_seconds = round(speaker.seconds, 1), round(speaker.speaking_seconds, 1)
     return result
