@@ -1,6 +1,6 @@
 """The endpointer alone: soft speech heard in noise, and noise alone not taken for speech.
 
-    python benchmarks/endpointer.py --set tuning [--windows 30,150] [--voices ...] [--snr 6,10]
+    python benchmarks/endpointer.py --set tuning [--gates 30:6,150:6.5] [--voices ...] [--snr 6,10] [--alone fan,cafe]
 
 heard: every recording of each voice (a bank's phrases and, for the corpus
 voices, the sentences that are not answers), 5 placements in the set's fan
@@ -13,7 +13,8 @@ how many times the endpointer started an utterance.
 
 Each gate is an energy window and margin (EndpointSettings.energy_window_ms
 and energy_margin_db), "150:6.5": 30 ms is one frame, "30:6" the gate before
-the change, "150:6.5" the one after.
+the change, "150:6.5" the one after; ":silero" puts Silero VAD in
+webrtcvad's place after the energy gate, ":both" beside it.
 """
 
 from __future__ import annotations
