@@ -61,7 +61,11 @@ class EndpointSettings:
     preroll_ms 300: audio kept from before the onset, so the first consonant
       (below the start threshold) reaches the recogniser.
     trailing_ms 300: silence kept after the last speech frame; recognisers
-      model the end of speech better with some silence after it.
+      model the end of speech better with some silence after it. Less the
+      energy window's lag (up to 120 ms after the last syllable): with it, the
+      neural voice's sciatica and unsure_about_swelling in fan noise at 10 dB
+      ended more urgent than expected with pocketsphinx (tests/test_voice.py),
+      more trailing noise in the "no" it misheard.
     energy_margin_db 6.5 / floor_percentile 30 / floor_window_s 3.0: the floor is
       the 30th percentile of frame energies over the last 3 s, and a speech frame
       must be 6.5 dB above it (its recent mean power: energy_window_ms).  Measured with 10 espeak-ng phrases mixed at 10 dB
@@ -184,7 +188,10 @@ class Endpointer:
         self._start_needed = max(1, math.ceil(self._start_frames * s.start_ratio))
         self._end_frames = max(1, math.ceil(s.end_silence_ms / s.frame_ms))
         self._preroll_frames = s.preroll_ms // s.frame_ms
-        self._trailing_frames = min(self._end_frames, s.trailing_ms // s.frame_ms)
+        # The energy window lags the speech by up to its length: the last frame
+        # it calls speech can be that much after the last syllable.
+        lag = max(0, round(s.energy_window_ms / s.frame_ms) - 1)
+        self._trailing_frames = max(0, min(self._end_frames, s.trailing_ms // s.frame_ms) - lag)
         self._max_frames = max(1, int(s.max_utterance_s * 1000 / s.frame_ms))
         self._no_input_frames = max(1, math.ceil(s.no_input_s * 1000 / s.frame_ms))
         self._energies = _RunningPercentile(max(1, int(s.floor_window_s * 1000 / s.frame_ms)), s.floor_percentile)
