@@ -318,9 +318,9 @@ class Consultation:
     def _heard(self, result: Recognition, audio: bytes) -> Heard:
         """What the dialogue gets: the answer with its SNR (in noise a confident
         answer is still confirmed) and the recogniser's near-misses."""
-        agreed = getattr(result, "evidence", {}).get("agreed")  # two engines: did they hear the same meaning?
+        agreed = result.evidence.get("agreed")  # two engines: did they hear the same meaning?
         return Heard(result.text, result.confidence, self._snr_db(audio), tuple(result.alternatives),
-                     None if agreed is None else bool(agreed))
+                     None if agreed is None else bool(agreed), result.engine, dict(result.evidence))
 
     def _snr_db(self, audio: bytes) -> float:
         """The answer's active speech level above the endpointer's noise floor."""

@@ -8,6 +8,7 @@ it took (`Filled`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from ..triage.engine import Assessment
 
@@ -17,13 +18,18 @@ class Heard:
     """Something was said (or typed). Confidence 1.0 for the keyboard.
     `snr_db`: how far the answer stood above the room's noise, when known.
     `alternatives`: other phrases the recogniser nearly chose, best first.
-    `agreed`: whether two recognisers heard the same meaning (None: one engine)."""
+    `agreed`: whether two recognisers heard the same meaning (None: one engine).
+    `engine` and `evidence`: which recogniser heard it and what it measured
+    (speech/asr.py, EVIDENCE), for the acceptance policy to weigh; "" and
+    empty for the keyboard."""
 
     text: str
     confidence: float = 1.0
     snr_db: float | None = None
     alternatives: tuple[str, ...] = ()
     agreed: bool | None = None
+    engine: str = ""
+    evidence: Mapping[str, float | str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
