@@ -260,7 +260,11 @@ def test_barge_in_stops_playback_and_takes_the_answer(tmp_path, rules, prompts, 
     result = replay(rules, prompts, case, Bank(BANKS / "piper_joe"), recogniser, tts, barge_in=True,
                     speaker=speaker)
     speaker.close()
-    assert result.passed
+    # The answers count: the emergency instruction is spoken and nothing is
+    # lowered. (The level itself may come out higher: the bank's "i haven't",
+    # cut into by the assistant's voice, is heard as a sure "i have", and a
+    # sure yes to a red flag is acted on.)
+    assert result.emergency and not result.safety_failure(rules.levels), result.transcript
     assert result.stats.barge_ins >= 3
     from voiceassist.session import SENTENCE_PAUSE_S
 

@@ -67,3 +67,11 @@ def parse(text: str, vocab: dict[str, Parsed]) -> Parsed | None:
     if len(found) != 1:
         return None
     return found.pop()
+
+
+def from_meaning(meaning: str, vocab: dict[str, Parsed]) -> Parsed | None:
+    """A recogniser's meaning ("answer:yes", "option:calf", "command:stop"), if
+    the current question accepts it."""
+    kind, _, value = meaning.partition(":")
+    parsed = Parsed(kind, value)
+    return parsed if value and parsed in vocab.values() else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Mapping
 
 from ..triage import engine, selection
 from ..triage.engine import NO, UNCLEAR, UNKNOWN, YES, Assessment
@@ -31,7 +32,8 @@ from ..triage.rules import Prompts, Question, Rules
 from . import answers as answer_text
 from .events import Filled, Heard, Listen, Silence, Timeout, Turn
 from .outcome import outcome_sentences, stop_sentences
-from .policy import (ACCEPT, READ_BACK, Grade, Hearing, Settings, Stage, decide, grade, red_flag_step, vote)
+from .evidence import EngineModel, default_models
+from .policy import ACCEPT, READ_BACK, Hearing, Settings, Stage, decide, hear, red_flag_step, vote
 
 __all__ = ["Dialogue", "Filled", "Heard", "Listen", "Settings", "Silence", "Timeout", "Turn"]
 
@@ -50,9 +52,11 @@ class _Snapshot:
 
 
 class Dialogue:
-    def __init__(self, rules: Rules, prompts: Prompts, settings: Settings | None = None):
+    def __init__(self, rules: Rules, prompts: Prompts, settings: Settings | None = None,
+                 models: Mapping[str, EngineModel] | None = None):
         self.rules, self.prompts = rules, prompts
         self.settings = settings or Settings()
+        self.models = default_models() if models is None else models  # the acceptance models, by engine
         self.answers: dict[str, str] = {}
         self.via: dict[str, str] = {}  # finding -> the shared question whose answer it came from
         self.history: list[_Snapshot] = []
@@ -94,23 +98,21 @@ class Dialogue:
         self.no_input = 0
         listen = self.listen
         vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.kind == "choice" else None)
-        parsed, event = self._understand(event, vocab)
-        if parsed is not None and parsed.kind == "command":
-            return self._command(parsed.value, self._grade(event, parsed, vocab))
+        h = hear(event, vocab, self.settings, self.models)
+        if h.kind == "command":
+            return self._command(h)
         if listen.kind == "confirm":
-            return self._confirmed(parsed, event, vocab)
-        value = parsed.value if parsed is not None else None
-        g = self._grade(event, parsed, vocab)
+            return self._confirmed(h, event)
         if listen.red_flag:
-            return self._red_flag(value, g, event)
-        now = Hearing(value, g) if value is not None else None
-        verdict = decide(self.hearings, now, frozenset(self.rejected))
-        if now is not None:
-            self.hearings.append(now)
+            return self._red_flag(h, event)
+        strict = h.value == NO and listen.raises_level
+        verdict = decide(self.hearings, h, frozenset(self.rejected), strict)
+        if h.value is not None:
+            self.hearings.append(h)
         if verdict == ACCEPT:
-            return self._accept(value, event.text, event.confidence)
+            return self._accept(h.value, event.text, event.confidence)
         if verdict == READ_BACK:
-            return self._read_back(value)
+            return self._read_back(h.value)
         return self._unheard("no_match")
 
     def assessment(self) -> Assessment:
@@ -132,62 +134,34 @@ class Dialogue:
 
     # -- hearing ----------------------------------------------------------
 
-    @staticmethod
-    def _understand(event: Heard, vocab: dict) -> tuple[answer_text.Parsed | None, Heard]:
-        """What was said; when the recogniser heard nothing in the grammar, its
-        rejected guess, as a hearing too faint to be taken alone."""
-        parsed = answer_text.parse(event.text, vocab) if event.text else None
-        if parsed is None and not event.text and event.alternatives:
-            parsed = answer_text.parse(event.alternatives[0], vocab)
-            event = Heard(event.alternatives[0], min(event.confidence, 0.0), event.snr_db, event.alternatives[1:],
-                          event.agreed)
-        return parsed, event
-
-    def _grade(self, event: Heard, parsed, vocab: dict) -> Grade:
-        if parsed is None:
-            return Grade.NONE
-        contested = False
-        for alternative in event.alternatives:
-            other = answer_text.parse(alternative, vocab)
-            # An answer is contested by another answer; a command by any answer.
-            if other is not None and other.kind != "command" and other != parsed:
-                contested = True
-        # A red flag's noisy answers are handled by its table; any other "no"
-        # that could hide a more urgent outcome is not sure in noise.
-        raises = self.listen.raises_level and not self.listen.red_flag
-        g = grade(event, parsed.value, contested, raises, self.settings)
-        # A command with an answer nearly chosen instead was most likely an
-        # answer (babble: one engine heard "quit", the other "yes", measured).
-        return Grade.NONE if parsed.kind == "command" and contested and g < Grade.FIRM else g
-
-    def _red_flag(self, value: str | None, g: Grade, event: Heard) -> Turn:
-        v = vote(value, g)
-        self.heard_yes |= value == YES and g >= Grade.FAINT
-        step = red_flag_step(self.stage, v)
-        if isinstance(step, Stage):
-            if step == self.stage:
+    def _red_flag(self, h: Hearing, event: Heard) -> Turn:
+        self.heard_yes |= h.value == YES
+        step = red_flag_step(self.stage, vote(h))
+        if not isinstance(step, Stage):
+            return self._accept(step, event.text, event.confidence)
+        if step == self.stage:
+            if h.value is None:
                 return self._unheard("no_match")
-            lead = "ask_another_way" if step == Stage.AGAIN and value != UNKNOWN else None
-            if step in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN):
-                lead = "check"
-            self.stage = step
-            return self._ask([self.prompts.say(lead)] if lead else [], self._question_listen())
-        return self._accept(step, event.text, event.confidence)
+            # Heard, but not surely enough to count: said so, not "I did not catch that".
+            return self._ask([self.prompts.say("check")], self.listen)
+        lead = "ask_another_way" if step == Stage.AGAIN and h.value != UNKNOWN else None
+        if step in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN):
+            lead = "check"
+        self.stage = step
+        return self._ask([self.prompts.say(lead)] if lead else [], self._question_listen())
 
-    def _confirmed(self, parsed, event: Heard, vocab: dict) -> Turn:
+    def _confirmed(self, h: Hearing, event: Heard) -> Turn:
         """The answer to "I heard X. Is that right?" or "Do you want to stop?"."""
         listen = self.listen
-        g = self._grade(event, parsed, vocab)
-        said = parsed.value if parsed is not None else None
         if listen.confirming == "stop":
-            if said == YES and g >= Grade.FAIR:
+            if h.value == YES and h.fair:
                 return self._end("stopped", [self.prompts.say("stop")])
             return self._back([])
-        if said == YES and g >= Grade.FAIR:
+        if h.value == YES and h.fair:
             return self._accept(listen.confirming, listen.confirming, event.confidence)
-        if said == NO and g >= Grade.WEAK:
+        if h.value == NO and h.weak:
             self.rejected.add(listen.confirming)
-            self.hearings = [h for h in self.hearings if h.value != listen.confirming]
+            self.hearings = [e for e in self.hearings if e.value != listen.confirming]
         # Anything else: the question itself is asked again. A new hearing of
         # the answer tells more than a yes or no to the read-back.
         return self._back([self.prompts.say("try_again")])
@@ -337,12 +311,12 @@ class Dialogue:
 
     # -- commands -------------------------------------------------------------
 
-    def _command(self, cmd: str, g: Grade) -> Turn:
-        p = self.prompts
-        if g < Grade.WEAK:
+    def _command(self, h: Hearing) -> Turn:
+        p, cmd = self.prompts, h.value
+        if not h.weak:
             return self._unheard("no_match")
         if cmd == "stop":
-            if g >= Grade.FIRM or (self.listen.confirming == "stop"):
+            if h.firm or self.listen.confirming == "stop":
                 return self._end("stopped", [p.say("stop")])
             # Stopping loses the whole consultation: in noise or when unsure
             # (babble is taken for "stop", measured), ask first.
@@ -352,6 +326,9 @@ class Dialogue:
             listen = Listen(self.listen.question, self.listen.findings, "confirm", phrases, self.listen.red_flag,
                             mode="confirm", confirming="stop", prompt=p.say("confirm_stop"), meanings=meanings)
             return self._ask([], listen)
+        if cmd not in ("repeat", "help") and not h.fair:
+            # Going back, or speaking slower, on a mishearing costs more than asking again.
+            return self._unheard("no_match")
         if cmd == "repeat":
             return self._reprompt([])
         if cmd == "help":

@@ -1,6 +1,10 @@
 """When a heard answer is taken: the one decision, in one place.
 
-Every hearing of an answer is graded by how far it can be trusted (`grade`).
+Every hearing of an answer comes with the chance it is wrong (`hear`: from
+the engines' evidence weighed by models fitted on measured answers,
+evidence.py, or, for an engine without one, from its confidence), read
+against bars: firm (a red flag's answer on one hearing), a vote (two alike
+decide), fair (any other answer on one hearing), weak (read back).
 A question's hearings so far then decide, with no other rule anywhere:
 
 - a red flag (`RED_FLAG_TABLE`): taken as "no" only on consistent, strong
@@ -20,17 +24,22 @@ Pure: no audio, no clock.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import Enum
+from typing import Mapping
 
 from ..triage.engine import NO, UNKNOWN, YES
+from . import answers as answer_text
 from .events import Heard
+from .evidence import Bars, EngineModel
 
 
 @dataclass(frozen=True)
 class Settings:
     """Confidence bars (VoiceXML-style reject / confirm / accept) and limits."""
 
+    # For an engine without a fitted model (evidence.py), its confidence:
     reject_below: float = 0.35  # below: only a guess (never taken alone)
     confirm_below: float = 0.70  # below: not sure: read back, or for a red flag asked again
     red_flag_no_accept: float = 0.90  # at or above, quiet and uncontested: a red flag's answer on one hearing
@@ -51,41 +60,88 @@ class Settings:
             raise ValueError("max_prompts must be at least 2 and max_no_input at least 1")
 
 
-class Grade(IntEnum):
-    """How far one hearing can be trusted."""
+@dataclass(frozen=True)
+class Hearing:
+    """One hearing of an answer: what was heard (None: nothing the question
+    accepts) and the chance it is wrong, with the bars that chance is read
+    against (evidence.Bars)."""
 
-    NONE = 0  # nothing usable
-    FAINT = 1  # the recogniser's guess below its bar: never taken alone
-    WEAK = 2  # understood, not sure
-    FAIR = 3  # sure enough to take an answer that is not a red flag
-    FIRM = 4  # sure enough to take a red flag's answer on one hearing
+    value: str | None
+    kind: str  # answer | option | command | "" (nothing)
+    p_wrong: float
+    bars: Bars
+
+    @property
+    def firm(self) -> bool:
+        """Sure enough to take a red flag's answer on one hearing."""
+        return self.value is not None and self.p_wrong <= self.bars.firm
+
+    @property
+    def fair(self) -> bool:
+        """Sure enough to take any other answer on one hearing."""
+        return self.value is not None and self.p_wrong <= self.bars.fair
+
+    @property
+    def weak(self) -> bool:
+        """Likely enough to read back, or to act on as a command."""
+        return self.value is not None and self.p_wrong <= self.bars.weak
 
 
-def grade(heard: Heard, value: str | None, contested: bool, noisy_no_raises: bool, s: Settings) -> Grade:
-    """Grade one hearing of `value` (None: nothing in the grammar was heard).
+NOTHING = "nothing"
 
-    `contested`: the recogniser nearly chose a phrase that means something
-    else ("i have" with "i haven't" close behind: babble masks the "n't"; in
-    a quiet room the confidence is trusted).
-    `noisy_no_raises`: a "no" that could hide a more urgent outcome.
-    """
-    if value is None:
-        return Grade.NONE
-    c = heard.confidence
+
+def hear(heard: Heard, vocab: dict, s: Settings, models: Mapping[str, EngineModel]) -> Hearing:
+    """What was heard, and the chance it is wrong.
+
+    With a model for the engine (evidence.py) the meaning and the chance come
+    from everything the engines measured, read against bars chosen on the
+    tuning set (acceptance.yaml). Otherwise (vosk, the keyboard) from the
+    recogniser's confidence and the room's noise (`by_confidence`)."""
+    model = models.get(heard.engine) if heard.evidence else None
+    if model is None:
+        return by_confidence(heard, vocab, s)
+    meaning, p_wrong = model.judge(heard.evidence, heard.snr_db)
+    parsed = answer_text.from_meaning(meaning, vocab)
+    if parsed is None:
+        return Hearing(None, "", 1.0, model.bars)
+    return Hearing(parsed.value, parsed.kind, p_wrong, model.bars)
+
+
+def confidence_bars(s: Settings) -> Bars:
+    """The bars for an engine without a model: its confidence, as chances."""
+    return Bars(firm=1 - s.red_flag_no_accept, fair=1 - s.confirm_below, weak=1 - s.reject_below,
+                vote=1 - s.confirm_below)
+
+
+def by_confidence(heard: Heard, vocab: dict, s: Settings) -> Hearing:
+    """A hearing's chance of being wrong from the recogniser's one confidence
+    figure. When the recogniser heard nothing in the grammar, its rejected
+    guess counts, as a hearing too faint to be taken alone. In noise that
+    confidence cannot be trusted (babble is taken for "yes" or "no" at 1.0,
+    measured): no single hearing is firm there, and one with another meaning
+    close behind ("i have" and "i haven't": babble masks the "n't") is only
+    worth reading back, as is one two engines disagree on."""
+    bars = confidence_bars(s)
+    parsed = answer_text.parse(heard.text, vocab) if heard.text else None
+    p_wrong = 1.0 - heard.confidence
+    if parsed is None and not heard.text and heard.alternatives:
+        parsed, p_wrong = answer_text.parse(heard.alternatives[0], vocab), 1.0
     noisy = heard.snr_db is not None and heard.snr_db < s.reliable_snr_db
-    if c < s.reject_below:
+    if parsed is None or (noisy and p_wrong > bars.weak):
         # A guess counts only in a quiet room: babble can sound like the same answer twice.
-        return Grade.NONE if noisy else Grade.FAINT
-    g = Grade.FIRM if c >= s.red_flag_no_accept else Grade.FAIR if c >= s.confirm_below else Grade.WEAK
+        return Hearing(None, "", 1.0, bars)
+    others = [answer_text.parse(a, vocab) for a in heard.alternatives]
+    contested = any(o is not None and o.kind != "command" and o != parsed for o in others)
+    nudge = 1e-9
     if noisy:
-        g = min(g, Grade.FAIR)
-    if noisy and noisy_no_raises and value == NO:
-        g = min(g, Grade.WEAK)
-    # Two engines that heard different meanings, or, in noise, one that
-    # nearly chose another meaning: not sure, however confident.
+        p_wrong = max(p_wrong, bars.firm + nudge)
     if heard.agreed is False or (noisy and contested):
-        g = min(g, Grade.WEAK)
-    return g
+        p_wrong = max(p_wrong, bars.fair + nudge)
+    if parsed.kind == "command" and contested and p_wrong > bars.firm:
+        # A command with an answer nearly chosen instead was most likely an
+        # answer (babble: one engine heard "quit", the other "yes", measured).
+        return Hearing(None, "", 1.0, bars)
+    return Hearing(parsed.value, parsed.kind, p_wrong, bars)
 
 
 # ----------------------------------------------------------------- red flags
@@ -95,27 +151,27 @@ class Vote(Enum):
     """One hearing of a red flag's answer, as the table reads it."""
 
     YES_FIRM = "Y"
-    YES = "y"  # a fair yes, not firm enough alone
+    YES = "y"  # a yes not firm enough alone: a vote
     NO_FIRM = "N"
-    NO = "n"  # a no fair but not firm: needs a second
+    NO = "n"  # a no not firm enough alone: needs a second
     UNKNOWN = "U"
     UNHEARD = "X"  # not understood, or only weakly, or silence
 
 
-def vote(value: str | None, g: Grade) -> Vote:
-    """Only a fair hearing is evidence either way. A weak one (the engines
-    disagree, or another meaning was nearly chosen in noise) is not
-    understood: taken as a vote, babble made "I have" of "I haven't" and then
-    "I don't know" of "no", and a person who said no every time was sent to an
-    emergency department (measured). Not understood is still safe: a red flag
-    unresolved at the cap counts as yes."""
-    if g < Grade.FAIR:
+def vote(h: Hearing) -> Vote:
+    """Two votes alike decide (n, n: no), so a vote is a hearing whose chance
+    of being wrong, twice over, is within the firm bar (Bars.vote). A weaker
+    one is not evidence either way: taken as a vote, babble made "I have" of
+    "I haven't" and then "I don't know" of "no", and a person who said no
+    every time was sent to an emergency department (measured). Not understood
+    is still safe: a red flag unresolved at the cap counts as yes."""
+    if h.value is None or h.p_wrong > h.bars.vote:
         return Vote.UNHEARD
-    if value == YES:
-        return Vote.YES_FIRM if g >= Grade.FIRM else Vote.YES
-    if value == NO:
-        return Vote.NO_FIRM if g >= Grade.FIRM else Vote.NO
-    return Vote.UNKNOWN if value == UNKNOWN else Vote.UNHEARD
+    if h.value == YES:
+        return Vote.YES_FIRM if h.firm else Vote.YES
+    if h.value == NO:
+        return Vote.NO_FIRM if h.firm else Vote.NO
+    return Vote.UNKNOWN if h.value == UNKNOWN else Vote.UNHEARD
 
 
 class Stage(Enum):
@@ -149,31 +205,30 @@ def red_flag_step(stage: Stage, v: Vote) -> Stage | Resolution:
 # ----------------------------------------------------------------- other questions
 
 
-@dataclass(frozen=True)
-class Hearing:
-    value: str
-    grade: Grade
-
-
 ACCEPT, READ_BACK, UNHEARD = "accept", "read_back", "unheard"
 
 
-def decide(earlier: list[Hearing], now: Hearing | None, rejected: frozenset[str] = frozenset()) -> str:
+def decide(earlier: list[Hearing], now: Hearing, rejected: frozenset[str] = frozenset(),
+           strict: bool = False) -> str:
     """For a question that is not a red flag: take the answer heard now
     (ACCEPT), read it back (READ_BACK), or ask again (UNHEARD).
 
-    `earlier`: this question's hearings so far; `rejected`: answers the
-    person said were wrong when they were read back. Two hearings that agree
-    are taken, as long as one of them was understood (a strong accent gets a
-    low confidence on every phrase, measured: its second "yes" is not
-    rejected again); two guesses that agree are read back."""
-    if now is None or now.grade == Grade.NONE or now.value in rejected:
+    `earlier`: this question's hearings so far; `rejected`: answers the person
+    said were wrong when read back; `strict`: a "no" that could hide a more
+    urgent outcome, taken only as surely as a red flag's (heard wrong, it
+    would lower the level: babble made a "yes" to walking pain a sure "no",
+    measured). Hearings that agree are taken when the chance that all of
+    them are wrong is within the bar (a strong accent gets a low confidence on
+    every phrase: its second "yes" is not rejected again); two guesses that
+    agree are read back."""
+    if now.value is None or now.value in rejected:
         return UNHEARD
-    if now.grade >= Grade.FAIR:
+    bar = now.bars.firm if strict else now.bars.fair
+    if now.p_wrong <= bar:
         return ACCEPT
-    same = [h for h in earlier if h.value == now.value and h.grade >= Grade.FAINT]
-    if same and max(h.grade for h in same + [now]) >= Grade.WEAK:
+    same = [h for h in earlier if h.value == now.value]
+    if same and math.prod(h.p_wrong for h in same + [now]) <= bar:
         return ACCEPT
-    if now.grade == Grade.WEAK or same:
+    if now.weak or same:
         return READ_BACK
     return UNHEARD

@@ -1,0 +1,225 @@
+"""Fit the acceptance models on the tuning set, check them on the report set.
+
+    python benchmarks/acceptance.py [--tuning CSV...] [--report CSV...] [--write]
+
+The rows are calibration.py's: every single answer of a set's voices, heard by
+the pair in every condition, with each engine's evidence. The rows the
+committed models were fitted on are committed too (benchmarks/calibration/
+tuning.csv and report.csv: calibration.py --thin, clean, fan 6 dB, babble 10
+and 6 dB; the report set's voices us_f2, scot_m3, lancs_f5, joe_high_fast). From them, for each
+engine the dialogue can run (the pair, pocketsphinx alone, Whisper alone: the
+evidence of each engine is the same whether it runs alone or in the pair),
+logistic models of "the meaning heard is the one meant" are fitted on the
+tuning rows (voiceassist/dialogue/evidence.py says which), and the bars of
+policy.Grade chosen on the tuning rows alone:
+
+- firm (one hearing takes a red flag's answer): the largest chance of being
+  wrong at or below which no tuning hearing of a yes/no question was wrong,
+  at most 2%;
+- fair (one hearing takes any other answer): wrong at most 1% of the time
+  at or below it, on the tuning rows;
+- weak (read back): at most 50% wrong.
+
+Printed: the reliability of each model (the chance it gives against how often
+the tuning and the report hearings were wrong), and per condition how many
+answers each grade would take at once and how many of those were wrong.
+With --write, voiceassist/dialogue/acceptance.yaml is written.
+
+The fit is ridge-penalised logistic regression by Newton's method (IRLS) in
+numpy: a dozen lines, where scikit-learn and scipy would add about 150 MB to
+the locked test install for a fit run once a release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from voiceassist.dialogue.evidence import features  # noqa: E402
+
+OUT = ROOT / "voiceassist" / "dialogue" / "acceptance.yaml"
+# The inputs of each model (evidence.features names them).
+PS = ("ps_logit", "ps_score", "noise", "noise_ps_logit")
+WHISPER = ("w_logit", "w_margin", "w_in", "noise", "noise_w_logit", "noise_w_margin")
+PAIR = ("ps_logit", "ps_score", "w_logit", "w_margin", "w_in", "noise", "noise_ps_logit", "noise_w_logit",
+        "noise_w_margin")
+L2 = 1.0
+NOT_ANSWER_WEIGHT = 0.25  # about one sentence in twenty that is not an answer, as a consultation hears them
+FIRM_MAX, FAIR_WRONG, WEAK_MAX = 0.02, 0.01, 0.5
+
+
+def read(patterns: list[str]) -> list[dict]:
+    rows = []
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            with open(path, newline="") as f:
+                rows += list(csv.DictReader(f))
+    return rows
+
+
+def heard_anything(row: dict) -> bool:
+    return bool(row.get("pocketsphinx_meaning") or row.get("whisper_meaning"))
+
+
+def right(row: dict, meaning: str) -> bool:
+    """A meaning ("answer:yes", "option:calf", "command:stop") is right when it is what was meant."""
+    return bool(meaning) and meaning.split(":", 1)[-1] == row["meant"]
+
+
+def x_of(row: dict, names: tuple[str, ...]) -> list[float]:
+    snr = float(row["measured_snr"]) if row.get("measured_snr") else None
+    f = features(row, snr)
+    return [f[n] for n in names]
+
+
+def weight(row: dict) -> float:
+    """A sentence that is not an answer weighs NOT_ANSWER_WEIGHT: the sets say one
+    for every two answers, where a consultation hears far fewer."""
+    return NOT_ANSWER_WEIGHT if row["meant"] == "none" else 1.0
+
+
+def fit(rows: list[dict], names: tuple[str, ...], target) -> dict:
+    X = np.array([[1.0] + x_of(r, names) for r in rows])
+    y = np.array([1.0 if target(r) else 0.0 for r in rows])
+    k = np.array([weight(r) for r in rows])
+    w = np.zeros(X.shape[1])
+    penalty = L2 * np.eye(len(w))
+    penalty[0, 0] = 0.0  # the intercept is not shrunk
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(X @ w)))
+        hessian = X.T @ (X * (k * p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, X.T @ (k * (y - p)) - penalty @ w)
+        w += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return {"intercept": round(float(w[0]), 4), "weights": {n: round(float(v), 4) for n, v in zip(names, w[1:])}}
+
+
+def fit_engine(engine: str, tuning: list[dict]) -> dict:
+    rows = [r for r in tuning if heard_anything(r)]
+    if engine == "pocketsphinx":
+        return {"right": {"pocketsphinx": fit(rows, PS, lambda r: right(r, r["pocketsphinx_meaning"]))}}
+    if engine == "whisper":
+        return {"right": {"whisper": fit(rows, WHISPER, lambda r: right(r, r["whisper_meaning"]))}}
+    agreed = [r for r in rows if float(r.get("agreed") or 0) >= 0.5]
+    split = [r for r in rows if float(r.get("agreed") or 0) < 0.5]
+    return {
+        "agreed": fit(agreed, PAIR, lambda r: right(r, r["whisper_meaning"])),
+        "right": {
+            "pocketsphinx": fit(split, PAIR, lambda r: right(r, r["pocketsphinx_meaning"])),
+            "whisper": fit(split, PAIR, lambda r: right(r, r["whisper_meaning"])),
+        },
+    }
+
+
+def judged(engine: str, spec: dict, rows: list[dict]) -> list[tuple[dict, str, float]]:
+    """(row, meaning heard, chance wrong) for every row something was heard in."""
+    from voiceassist.dialogue.evidence import Bars, EngineModel, Logistic
+
+    def logistic(d):
+        return Logistic(d["intercept"], d["weights"])
+
+    model = EngineModel(engine, {k: logistic(v) for k, v in spec["right"].items()}, Bars(1, 1, 1),
+                        logistic(spec["agreed"]) if "agreed" in spec else None)
+    out = []
+    for r in rows:
+        if not heard_anything(r):
+            continue
+        snr = float(r["measured_snr"]) if r.get("measured_snr") else None
+        meaning, p_wrong = model.judge(r, snr)
+        if meaning:
+            out.append((r, meaning, p_wrong))
+    return out
+
+
+def choose_bars(hearings: list[tuple[dict, str, float]]) -> dict:
+    """firm from the answers to the yes/no question (what a red flag is asked
+    with): just below the first one heard wrong; fair from every hearing, the
+    sentences that are not answers weighed as in a consultation."""
+    answers = sorted((h for h in hearings if h[0]["grammar"] == "yes_no" and h[0]["meant"] != "none"),
+                     key=lambda h: h[2])
+    firm = 0.0
+    for r, m, pw in answers:
+        if not right(r, m) or pw > FIRM_MAX:
+            break
+        firm = float(pw)
+    fair, taken, wrong = firm, 0.0, 0.0
+    for r, m, pw in sorted(hearings, key=lambda h: h[2]):
+        taken += weight(r)
+        wrong += 0.0 if right(r, m) else weight(r)
+        if wrong / taken <= FAIR_WRONG:
+            fair = max(fair, float(pw))
+    return {"firm": round(firm, 5), "fair": round(fair, 5), "weak": WEAK_MAX}
+
+
+def reliability(hearings, title: str) -> None:
+    edges = [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0001]
+    print(f"\n{title}\n\n| chance wrong (model) | hearings | wrong | wrong rate |\n|---|---|---|---|")
+    for lo, hi in zip(edges, edges[1:]):
+        sel = [h for h in hearings if lo <= h[2] < hi]
+        if sel:
+            bad = sum(not right(r, m) for r, m, _ in sel)
+            print(f"| {lo:g} to {min(hi, 1):g} | {len(sel)} | {bad} | {bad / len(sel):.1%} |")
+
+
+def per_condition(hearings, bars: dict, title: str) -> None:
+    print(f"\n{title}: answers taken on one hearing (fair or firm), and wrong among them; "
+          "yes/no flips (yes taken for no or no for yes) among the firm ones\n")
+    print("| condition | answers | firm | fair | taken wrongly | firm yes/no flips |\n|---|---|---|---|---|---|")
+    conditions = sorted({h[0]["condition"] for h in hearings}, key=lambda c: (c != "clean", c))
+    for cond in conditions:
+        sel = [h for h in hearings if h[0]["condition"] == cond and h[0]["meant"] != "none"]
+        firm = [h for h in sel if h[2] <= bars["firm"]]
+        fair = [h for h in sel if bars["firm"] < h[2] <= bars["fair"]]
+        taken_wrong = sum(not right(r, m) for r, m, _ in firm + fair)
+        flips = sum(1 for r, m, _ in firm if r["meant"] in ("yes", "no") and m.split(":")[-1] in ("yes", "no")
+                    and not right(r, m))
+        answers = sum(1 for r in {id(h[0]): h[0] for h in sel}.values())
+        print(f"| {cond} | {answers} | {len(firm)} | {len(fair)} | {taken_wrong} | {flips} |")
+    nots = [h for h in hearings if h[0]["meant"] == "none"]
+    taken = [h for h in nots if h[2] <= bars["fair"]]
+    print(f"\nSentences that are not answers: {len(nots)} heard as a phrase, {len(taken)} of them taken at once.")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tuning", nargs="+", default=[str(ROOT / "benchmarks/calibration/tuning.csv")])
+    p.add_argument("--report", nargs="+", default=[str(ROOT / "benchmarks/calibration/report.csv")])
+    p.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)}")
+    args = p.parse_args()
+    tuning, report = read(args.tuning), read(args.report)
+    if not tuning:
+        raise SystemExit("no tuning rows: run benchmarks/calibration.py --set tuning first")
+    print(f"{len(tuning)} tuning rows, {len(report)} report rows")
+    engines = {}
+    for engine in ("pocketsphinx+whisper", "pocketsphinx", "whisper"):
+        spec = fit_engine(engine, tuning)
+        on_tuning = judged(engine, spec, tuning)
+        spec["bars"] = choose_bars(on_tuning)
+        engines[engine] = spec
+        print(f"\n## {engine}\n\nbars (chance wrong): {spec['bars']}")
+        reliability(on_tuning, f"{engine}, tuning set")
+        per_condition(on_tuning, spec["bars"], f"{engine}, tuning set")
+        if report:
+            on_report = judged(engine, spec, report)
+            reliability(on_report, f"{engine}, report set")
+            per_condition(on_report, spec["bars"], f"{engine}, report set")
+    if args.write:
+        header = ("# The acceptance models: the chance a heard meaning is wrong, from each engine's evidence\n"
+                  "# (voiceassist/dialogue/evidence.py). Written by benchmarks/acceptance.py from the tuning\n"
+                  "# set's rows; do not edit by hand: fit again and say what changed.\n")
+        OUT.write_text(header + yaml.safe_dump({"engines": engines}, sort_keys=False))
+        print(f"\nwrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
