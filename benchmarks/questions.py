@@ -20,7 +20,7 @@ from voiceassist.dialogue.outcome import count_sentences
 from voiceassist.replay import TextPatient, load_cases, run_case
 from voiceassist.triage.rules import load
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "vignettes.yaml"
+DEFAULT = Path(__file__).resolve().parents[1] / "examples" / "vignettes.yaml"
 
 
 def outcome_sentences_heard(transcript: list[str], offer: str) -> int:

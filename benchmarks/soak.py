@@ -47,7 +47,7 @@ def main() -> int:
 
     rules, prompts = load()
     parts = build(Settings(engine=args.engine), prompts, log=lambda line: print(f"# {line}"))
-    cases = load_cases(ROOT.parent / "shared" / "spec" / "vignettes.yaml", rules)
+    cases = load_cases(ROOT / "examples" / "vignettes.yaml", rules)
     banks = [Bank(ROOT / "tests" / "fixtures" / "banks" / b) for b in ("piper_joe", "espeak_us")]
     mouth = SpokenInput(banks[0].speech_rms)
     queue = [cases[i % len(cases)] for i in range(args.consultations)]

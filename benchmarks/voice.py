@@ -73,7 +73,7 @@ import effort  # noqa: E402
 import sets  # noqa: E402
 
 ROOT = sets.ROOT
-VIGNETTES = ROOT.parent / "shared" / "spec" / "vignettes.yaml"
+VIGNETTES = ROOT / "examples" / "vignettes.yaml"
 
 
 ENGINES = "pocketsphinx,whisper,pocketsphinx+whisper"
