@@ -114,3 +114,34 @@ def test_a_disagreement_is_never_taken_on_the_confidence_bars_alone(rules, promp
         turn = d.handle(Heard("no"))
     turn = d.handle(Heard("my calf", 0.69, snr, agreed=False))
     assert turn.listen.kind == "confirm" and "pain_location" not in d.answers
+
+
+def _hearing(value, p):
+    from voiceassist.dialogue.evidence import Bars
+    from voiceassist.dialogue.policy import Hearing
+
+    return Hearing(value, "answer", p, Bars(firm=0.0064, fair=0.077, weak=0.5))
+
+
+@pytest.mark.parametrize("first, second, counts", [
+    (0.03, 0.16, True),  # both wrong: 0.5%, within the firm bar
+    (0.03, 0.25, False),  # 0.75%: not
+    (0.07, 0.07, True),
+    (0.09, 0.05, True),  # the first too faint to be a vote: the second counts alone
+])
+def test_a_second_hearing_that_agrees_is_a_vote_when_both_wrong_is_unlikely(first, second, counts):
+    """A red flag's "no" heard twice in babble, at 3% and then 16% wrong: the
+    chance both are wrong is within the firm bar, so it is a no, not a fifth
+    prompt and an ambulance for a person who said no every time (measured on
+    the report set's babble). The product is read only against a pending vote."""
+    from voiceassist.dialogue.policy import Vote, vote
+
+    pending = _hearing("no", first)
+    now = _hearing("no", second)
+    got = vote(now, pending if vote(pending) is Vote.NO else None)
+    if first > 0.08:  # not a vote itself: nothing pending, the second stands alone
+        assert got is Vote.NO
+        return
+    assert (got is Vote.NO) == counts
+    # A hearing that disagrees is never made a vote by the pending one.
+    assert vote(_hearing("yes", second), pending) is (Vote.YES if second <= 0.08 else Vote.UNHEARD)

@@ -33,7 +33,7 @@ from . import answers as answer_text
 from .events import Filled, Heard, Listen, Silence, Timeout, Turn
 from .outcome import outcome_sentences, stop_sentences
 from .evidence import EngineModel, default_models
-from .policy import ACCEPT, READ_BACK, Hearing, Settings, Stage, decide, hear, red_flag_step, vote
+from .policy import ACCEPT, READ_BACK, Hearing, Settings, Stage, Vote, decide, hear, red_flag_step, vote
 
 __all__ = ["Dialogue", "Filled", "Heard", "Listen", "Settings", "Silence", "Timeout", "Turn"]
 
@@ -75,6 +75,7 @@ class Dialogue:
     def _new_question(self) -> None:
         """This question's evidence so far (policy.py)."""
         self.stage = Stage.ASK  # a red flag's
+        self.pending: Hearing | None = None  # the red flag's vote being checked
         self.hearings: list[Hearing] = []  # any other question's
         self.rejected: set[str] = set()  # answers the person said were wrong when read back
         self.heard_yes = False  # a red flag's yes was heard, however faintly: never dropped
@@ -136,7 +137,11 @@ class Dialogue:
 
     def _red_flag(self, h: Hearing, event: Heard) -> Turn:
         self.heard_yes |= h.value == YES
-        step = red_flag_step(self.stage, vote(h))
+        checking = self.stage in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN)
+        v = vote(h, self.pending if checking else None)
+        step = red_flag_step(self.stage, v)
+        if v in (Vote.YES, Vote.NO):
+            self.pending = h
         if not isinstance(step, Stage):
             return self._accept(step, event.text, event.confidence)
         if step == self.stage:

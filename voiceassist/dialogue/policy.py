@@ -158,14 +158,23 @@ class Vote(Enum):
     UNHEARD = "X"  # not understood, or only weakly, or silence
 
 
-def vote(h: Hearing) -> Vote:
+def vote(h: Hearing, pending: Hearing | None = None) -> Vote:
     """Two votes alike decide (n, n: no), so a vote is a hearing whose chance
     of being wrong, twice over, is within the firm bar (Bars.vote). A weaker
     one is not evidence either way: taken as a vote, babble made "I have" of
     "I haven't" and then "I don't know" of "no", and a person who said no
     every time was sent to an emergency department (measured). Not understood
-    is still safe: a red flag unresolved at the cap counts as yes."""
-    if h.value is None or h.p_wrong > h.bars.vote:
+    is still safe: a red flag unresolved at the cap counts as yes.
+
+    `pending`: the vote the question is being checked for. A hearing that
+    agrees with it is a vote when the chance that both are wrong is within the
+    firm bar: "no" heard at 3% and then at 16% in babble is a no (the product
+    of two hearings' chances is conservative: of 1,304 such pairs on the
+    tuning set it predicts 10.7 wrong and none was; acceptance.py)."""
+    bar = h.bars.vote
+    if pending is not None and h.value is not None and pending.value == h.value and pending.p_wrong > 0:
+        bar = min(h.bars.weak, max(bar, h.bars.firm / pending.p_wrong))
+    if h.value is None or h.p_wrong > bar:
         return Vote.UNHEARD
     if h.value == YES:
         return Vote.YES_FIRM if h.firm else Vote.YES
