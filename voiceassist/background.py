@@ -24,6 +24,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from .errors import with_kind
+
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -44,7 +46,7 @@ def start(name: str, target: Callable[..., Any], *args: Any, **kwargs: Any) -> t
         try:
             target(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - reported in one line, and kept for the consultation
-            message = f"background task {name} failed: {type(exc).__name__}: {_one_line(exc)}"
+            message = f"background task {name} failed: {with_kind(exc)}"
             log.error(message)
             with _lock:
                 _failures.append(message)
@@ -92,12 +94,8 @@ def install_excepthook() -> None:
         if args.exc_type is SystemExit:
             return
         name = args.thread.name if args.thread is not None else "a thread"
-        print(f"voiceassist: error: {name} stopped: {args.exc_type.__name__}: {_one_line(args.exc_value)}",
+        print(f"voiceassist: error: {name} stopped: {with_kind(args.exc_value) or args.exc_type.__name__}",
               file=sys.stderr, flush=True)
         log.debug("thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
     threading.excepthook = hook
-
-
-def _one_line(exc: BaseException | None) -> str:
-    return " ".join(str(exc).split()) if exc is not None else ""

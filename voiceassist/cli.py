@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .errors import one_line, with_kind
 from .speech.asr import ENGINES
 from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN
 from .triage.rules import ConfigError, load
@@ -230,13 +231,9 @@ def cmd_run(args) -> int:
         mic.close()
     if consultation.error is not None:
         # The safety advice has been said and shown; the reason is one line.
-        print(f"voiceassist: error: {_one_line(consultation.error)}", file=sys.stderr)
+        print(f"voiceassist: error: {one_line(consultation.error)}", file=sys.stderr)
         return EXIT_BAD_INPUT if isinstance(consultation.error, _user_errors()) else EXIT_FAILED
     return EXIT_OK
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def cmd_replay(args) -> int:
@@ -413,7 +410,7 @@ def _out_of_order(board, exc: BaseException, prompts) -> None:
 
     from .triage.rules import load_prompts, load_rules
 
-    line = _one_line(exc)
+    line = one_line(exc)
     if prompts is None:  # the packaged wording; the emergency number set is not known
         prompts = load_prompts(load_rules())
         emergency = prompts.text("kiosk", "emergency_unknown")
@@ -500,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except _user_errors() as exc:
-        print(f"voiceassist: error: {exc}", file=sys.stderr)
+        print(f"voiceassist: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # The reader went away (`replay ... --json | head -1`): stop quietly,
@@ -514,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except Exception as exc:  # a bug: one line for the person, the details with --verbose
         logging.getLogger(__name__).debug("internal error", exc_info=True)
-        print(f"voiceassist: internal error: {type(exc).__name__}: {_one_line(exc)}"
+        print(f"voiceassist: internal error: {with_kind(exc)}"
               f"{'' if args.verbose else ' (run with --verbose for details)'}", file=sys.stderr)
         return EXIT_FAILED
     finally:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 from .dialogue.manager import Dialogue, Heard, Listen, Settings, Turn
 from .triage.engine import EMERGENCY_LEVELS
 from .triage.rules import ANSWERS, ConfigError, Prompts, Rules
+from .errors import with_kind
 from .yamlfile import read_yaml
 
 
@@ -389,7 +390,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
     )
     consultation.run()
     if consultation.error is not None:
-        recorder.result.error = f"{type(consultation.error).__name__}: {consultation.error}"
+        recorder.result.error = with_kind(consultation.error)
     result = recorder.finish(dialogue)
     result.stats = consultation.stats
     return result

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from ..errors import one_line
+
 log = logging.getLogger(__name__)
 
 RATE = 16000
@@ -60,7 +62,7 @@ def _inputs() -> list[dict]:
     try:
         devices = sd.query_devices()
     except sd.PortAudioError as exc:
-        raise MicrophoneError(f"Cannot list audio devices: {_one_line(exc)}") from None
+        raise MicrophoneError(f"Cannot list audio devices: {one_line(exc)}") from None
     return [d for d in devices if d["max_input_channels"] > 0]
 
 
@@ -72,10 +74,6 @@ def list_devices() -> list[str]:
 def _available() -> str:
     """The microphones with their numbers: "usbmic (3), headset (4)"."""
     return ", ".join(f"{d['name']} ({d['index']})" for d in _inputs())
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _resolve_input(sd, device) -> dict:
@@ -174,7 +172,7 @@ class Microphone:
             )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
-            raise MicrophoneError(f"Cannot open microphone '{info['name']}': {_one_line(exc)}") from None
+            raise MicrophoneError(f"Cannot open microphone '{info['name']}': {one_line(exc)}") from None
         self._stream = stream
         self.device_name = str(info["name"])
         self.device_rate = rate
@@ -190,7 +188,7 @@ class Microphone:
                 stream.abort()
                 stream.close()
             except Exception as exc:  # noqa: BLE001 - closing a dead device must not raise
-                log.debug("closing microphone: %s", _one_line(exc))
+                log.debug("closing microphone: %s", one_line(exc))
         self._log_losses(force=True)
 
     def reopen(self) -> "Microphone":

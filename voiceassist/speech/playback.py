@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from ..errors import one_line
 from .mic import device_spec
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class Player(SoftwareGain):
                 stream.start()
             except (sd.PortAudioError, ValueError) as exc:
                 self._done.set()
-                raise AudioDeviceError(f"Cannot play on '{info['name']}': {_one_line(exc)}") from None
+                raise AudioDeviceError(f"Cannot play on '{info['name']}': {one_line(exc)}") from None
             self._stream = stream
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio thread
@@ -201,7 +202,7 @@ class Player(SoftwareGain):
                 stream.abort()
                 stream.close()
             except Exception as exc:  # noqa: BLE001 - a dead device must not stop the dialogue
-                log.warning("closing audio output: %s", _one_line(exc))
+                log.warning("closing audio output: %s", one_line(exc))
         self._done.set()
 
     def is_playing(self) -> bool:
@@ -238,10 +239,6 @@ class Player(SoftwareGain):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class WavRecorderPlayer(SoftwareGain):
