@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from .errors import one_line, with_kind
-from .speech.asr import ENGINES
+from .speech.engines import ENGINES
 from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN
 from .triage.rules import ConfigError, load
 
@@ -434,7 +434,7 @@ def _log_to(log_file: str | None) -> None:
 
 
 def cmd_models(args) -> int:
-    from .speech import models
+    from .speech import vosk_models as models
 
     if args.action == "list":
         found = models.find_model()

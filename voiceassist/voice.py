@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .settings import Settings
-from .speech.asr import Recogniser, SpeechError, create_recogniser
+from . import background
+from .speech.asr import Recogniser, SpeechError
+from .speech.engines import create_recogniser
 from .speech.endpoint import EndpointSettings
 from .triage.rules import Prompts, Rules
 
@@ -75,7 +77,7 @@ def build(settings: Settings, prompts: Prompts, log: Callable[[str], None], fixe
     """fixed_only: only the fixed sentences may reach the speech cache on disk (the kiosk)."""
     from .speech.tts import Synthesiser
 
-    recogniser = create_recogniser(settings.engine, settings.model, log=log)
+    recogniser = create_recogniser(settings.engine, settings.model, log=log, start_task=background.start)
     check_vocabulary(recogniser, prompts)
     tts = Synthesiser(voice=settings.voice, rate_wpm=settings.rate, cache_dir=settings.tts_cache, fixed_only=fixed_only)
     return VoiceParts(recogniser, tts, endpoint_settings(settings))

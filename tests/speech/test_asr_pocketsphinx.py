@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 import yaml
 
-from voiceassist.speech.asr import Recognition, SpeechError, create_recogniser
+from voiceassist.speech.asr import Recognition, SpeechError
+from voiceassist.speech.engines import create_recogniser
 from voiceassist.speech.audio import SAMPLE_RATE, active_rms, blocks, load_wav, mix_at_snr, pink_noise
 from voiceassist.speech.endpoint import Endpointer, Utterance
-from voiceassist.speech import models
+from voiceassist.speech import vosk_models as models
 
 from conftest import silence  # the espeak `speak` fixture is in tests/conftest.py
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceassist.speech.asr import SpeechError, create_recogniser
+from voiceassist.speech.asr import SpeechError
+from voiceassist.speech.engines import create_recogniser
 from voiceassist.speech.audio import SAMPLE_RATE, blocks, load_wav
 from voiceassist.speech.endpoint import Endpointer, Utterance
-from voiceassist.speech.models import find_model
+from voiceassist.speech.vosk_models import find_model
 
 from conftest import silence  # the espeak `speak` fixture is in tests/conftest.py
 

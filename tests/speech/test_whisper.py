@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT
 from voiceassist.bank import Bank, heard_by_endpointer
 from voiceassist.dialogue import answers as answer_text
-from voiceassist.speech.asr import Recognition, SpeechError, create_recogniser, meaning_of
+from voiceassist.speech.asr import Recognition, SpeechError, meaning_of
+from voiceassist.speech.engines import create_recogniser
 from voiceassist.speech.audio import load_wav
 
 pytest.importorskip("faster_whisper", reason="the whisper extra is not installed")
@@ -71,6 +72,7 @@ def test_the_numpy_decoder_scores_as_ctranslate2_does(whisper, prompts):
     import ctranslate2
 
     from voiceassist.speech import whisper_engine as w
+    from voiceassist.speech.whisper_decoder import Trie
 
     bank = Bank(BANKS / "espeak_us")
     utterance, _ = heard_by_endpointer(bank.clip("calf", 1), None, speech_rms=bank.speech_rms)
@@ -87,7 +89,7 @@ def test_the_numpy_decoder_scores_as_ctranslate2_does(whisper, prompts):
     memory = whisper._decoder.cross_attention_memory(np.asarray(encoded)[0])
     for phrase, toks, result in zip(phrases, tokens, aligned):
         # The last token's probability alone: score it as the phrase's "ending".
-        ours = whisper._decoder.score_trie(w._Trie(whisper._start, [toks[:-1]]), memory, 0.0, [toks[-1]],
+        ours = whisper._decoder.score_trie(Trie(whisper._start, [toks[:-1]]), memory, 0.0, [toks[-1]],
                                            (np.inf, 1))[0]
         theirs = float(np.log(np.asarray(result.text_token_probs)).sum())
         # int8 (CTranslate2) against float32 (numpy): within 0.25 nats a token (measured at most 0.23).

@@ -1,11 +1,12 @@
-"""Speech recognition: one small interface, three engines and a pair.
+"""Speech recognition: the contract every engine keeps, and nothing else.
 
 A recogniser turns one utterance (16 kHz mono int16 bytes, as the Endpointer
 emits it) into exactly one of the phrases the current question accepts, or ""
-when none of them was heard.  The engines live in their own modules and
-import their libraries lazily, so `import voiceassist.speech.asr` is cheap.
+when none of them was heard (`Recognition`).  This module imports no engine:
+the engines import it, and engines.py builds them, so the dependencies run
+one way only.
 
-    vosk          (vosk_engine.py)         needs a downloaded model (models.py)
+    vosk          (vosk_engine.py)         needs a downloaded model (vosk_models.py)
     pocketsphinx  (pocketsphinx_engine.py) built in: the PyPI wheel has an en-us model
     whisper       (whisper_engine.py)      Whisper tiny.en from PyPI: voiceassist[whisper]
     pocketsphinx+whisper (combined_engine.py) both, and they must agree: the
@@ -15,12 +16,9 @@ import their libraries lazily, so `import voiceassist.speech.asr` is cheap.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol, Sequence, runtime_checkable
-
-ENGINES = ("auto", "vosk", "pocketsphinx", "whisper", "pocketsphinx+whisper")
 
 
 @dataclass
@@ -55,14 +53,23 @@ class SpeechError(RuntimeError):
 
 @runtime_checkable
 class Recogniser(Protocol):
+    """What every engine offers; nothing else is asked of one.
+
+    `screen`: a quicker engine inside this one (the pair's pocketsphinx), to
+    screen speech heard over a question (barge-in) before this one is asked
+    in full; None when the engine is quick enough itself.
+    """
+
     name: str
+    model_dir: str | Path  # where its model is, as said at start-up
+    screen: "Recogniser | None"
 
     def missing_words(self, phrases: Sequence[str]) -> list[str]:
         """Words of `phrases` that the model's vocabulary lacks (sorted, no duplicates)."""
         ...
 
     def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"",
-                  meanings: Sequence[str] | None = None) -> Recognition:
+                  meanings: Sequence[str] | None = None, screened: Recognition | None = None) -> Recognition:
         """Recognise one utterance against the phrases of `grammar`.
 
         `background`: the room without speech, as heard just before (same
@@ -70,6 +77,8 @@ class Recogniser(Protocol):
         profile; b"" when not known.  `meanings`: what each phrase means
         ("answer:yes" for "yes" and "yeah"), when the caller knows; an engine
         may use it to count two phrases of one meaning as one answer.
+        `screened`: what `screen` already made of this very audio, so that
+        it is not decoded twice; given only when `screen` is not None.
         """
         ...
 
@@ -137,65 +146,3 @@ class GrammarCache:
                                   "rephrase them in the prompts or use another model")
             compiled = self._compiled[phrases] = self._build(phrases)
         return compiled
-
-
-def print_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
-def create_recogniser(engine: str = "auto", model_path: str | Path | None = None,
-                      log: Callable[[str], None] = print_to_stderr) -> Recogniser:
-    """Build the recogniser to use and say (through `log`) which engine and model it is.
-
-    "auto": vosk when a vosk model is found (`model_path`, $VOSK_MODEL_PATH,
-    /usr/share/vosk, ~/.cache/vosk, ./models); else pocketsphinx and Whisper
-    together when the whisper extra is installed (measured better, in noise
-    and for accents); else pocketsphinx alone.
-    """
-    from . import models
-
-    if engine not in ENGINES:
-        raise SpeechError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    if engine in ("pocketsphinx", "whisper", "pocketsphinx+whisper"):
-        if model_path is not None:
-            log(f"note: --model applies to vosk only; using {engine}'s own model")
-        return _built_in(engine, log)
-
-    found = models.find_model(model_path)
-    if found is None and model_path is not None:
-        # An explicit --model that is not a model is a mistake, not a reason to fall back.
-        raise SpeechError(f"no vosk model at {model_path} (a model folder has am/ and conf/): "
-                          "run `voiceassist models download`, or give one with --model PATH")
-    if found is None:
-        if engine == "vosk":
-            where = ", ".join(str(d) for d in models.search_paths())
-            raise SpeechError(f"no vosk model found in {where}: run `voiceassist models download`, "
-                              "or give one with --model PATH")
-        why = "; no vosk model found (`voiceassist models download` gets one)"
-        try:
-            return _built_in("pocketsphinx+whisper", log, why)
-        except SpeechError as exc:
-            return _built_in("pocketsphinx", log, f"{why}; Whisper not used: {exc}")
-
-    from .vosk_engine import VoskRecogniser
-
-    rec = VoskRecogniser(found)
-    log(f"speech recognition: vosk, model {found}")
-    return rec
-
-
-def _built_in(engine: str, log: Callable[[str], None], why: str = "") -> Recogniser:
-    if engine == "pocketsphinx":
-        from .pocketsphinx_engine import PocketsphinxRecogniser
-
-        rec = PocketsphinxRecogniser()
-    elif engine == "whisper":
-        from .whisper_engine import WhisperRecogniser
-
-        rec = WhisperRecogniser()
-    else:
-        from .combined_engine import CombinedRecogniser
-
-        rec = CombinedRecogniser()
-    log(f"speech recognition: {engine}, built-in model {rec.model_dir}{why}")
-    return rec

@@ -47,11 +47,10 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import background
 from .asr import GrammarCache, Recognition, SpeechError, meaning_of, normalise_grammar, words_of
 from .audio import pink_noise
 
@@ -85,8 +84,11 @@ class PocketsphinxRecogniser:
     # Below this confidence the text is "" (nothing in the grammar was heard);
     # the candidate is still given in `alternatives`.
     reject_below = 0.1
+    screen = None  # quick enough to screen speech over a question itself
 
-    def __init__(self) -> None:
+    def __init__(self, start_task: Callable[[str, Callable[[], Any]], Any] | None = None) -> None:
+        """`start_task(name, function)`: runs work ahead, beside the program
+        (engines.StartTask); without it, the work is done when first needed."""
         try:
             import pocketsphinx
         except ImportError as exc:  # pragma: no cover - it is a dependency
@@ -108,7 +110,8 @@ class PocketsphinxRecogniser:
         self._lock = threading.Lock()  # one decoder: one utterance at a time
         # noisereduce pulls in scipy.signal (~0.6 s to import): done while the
         # first question is spoken, not at start-up or on the first answer.
-        background.start("import-noisereduce", _import_noisereduce)
+        if start_task is not None:
+            start_task("import-noisereduce", _import_noisereduce)
 
     # -- vocabulary -------------------------------------------------------
 
@@ -118,7 +121,7 @@ class PocketsphinxRecogniser:
     # -- recognition ------------------------------------------------------
 
     def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"",
-                  meanings: Sequence[str] | None = None) -> Recognition:
+                  meanings: Sequence[str] | None = None, screened: Recognition | None = None) -> Recognition:
         phrases = normalise_grammar(grammar)
         samples = np.frombuffer(bytes(audio), dtype="<i2")
         if len(samples) < 1600:  # under 0.1 s: nothing to recognise

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .asr import GrammarCache, Recognition, SpeechError, normalise_grammar, words_of
-from .models import has_dynamic_graph, is_model_dir
+from .vosk_models import has_dynamic_graph, is_model_dir
 
 _CHUNK_BYTES = 6400  # 0.2 s: vosk may finish a segment at an internal endpoint between chunks
 _UNK = "[unk]"
@@ -26,6 +26,7 @@ _UNK = "[unk]"
 
 class VoskRecogniser:
     name = "vosk"
+    screen = None  # quick enough to screen speech over a question itself
 
     def __init__(self, model_path: str | Path):
         path = Path(model_path).expanduser()
@@ -44,7 +45,7 @@ class VoskRecogniser:
         except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
             raise SpeechError(f"vosk could not load the model at {path} ({exc})") from None
         self._vosk = vosk
-        self.model_path = path
+        self.model_dir = path
         self._recognisers = GrammarCache(self, self._new_recogniser)
         self._has_unk = self._model.vosk_model_find_word(_UNK) != -1
         self._lock = threading.Lock()
@@ -53,7 +54,7 @@ class VoskRecogniser:
         return sorted(w for w in words_of(phrases) if self._model.vosk_model_find_word(w) == -1)
 
     def recognise(self, audio: bytes, grammar: Sequence[str], background: bytes = b"",
-                  meanings: Sequence[str] | None = None) -> Recognition:
+                  meanings: Sequence[str] | None = None, screened: Recognition | None = None) -> Recognition:
         # `background` is not used: whether noise reduction helps vosk's
         # acoustic model could not be measured here (no English model).
         phrases = normalise_grammar(grammar)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceassist.speech import models
+from voiceassist.speech import vosk_models as models
 from voiceassist.speech.asr import SpeechError
 
 NAME = "vosk-model-tiny-test"
