@@ -10,9 +10,10 @@ The same loop serves a live microphone, the replay patient's recordings
 replay runs as fast as the machine allows and behaves exactly as live.
 
 Barge-in: while the assistant speaks, the microphone is still read. Speech
-that the recogniser matches to the current question's grammar with good
-confidence stops the playback and is taken as the answer (VoiceXML's
-"hotword" barge-in). The microphone also hears the assistant's own voice, and
+that the dialogue would take as an answer to the current question on one
+hearing (Dialogue.hearing(...).fair: the acceptance policy, dialogue/policy.py)
+stops the playback and is taken as the answer (VoiceXML's "hotword"
+barge-in). The microphone also hears the assistant's own voice, and
 a recogniser with a closed grammar will force even that onto "yes" or "stop".
 So before recognising, the assistant's own voice is taken out: we know
 exactly what is playing, so the best-fitting delay and gain of it (FFT
@@ -38,7 +39,6 @@ from .speech.endpoint import EndpointSettings, Endpointer, NoInput, SpeechStarte
 log = logging.getLogger(__name__)
 
 BLOCK_MS = 30
-BARGE_IN_CONFIDENCE = 0.80  # a barge-in must be clearly in the grammar
 BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
 BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
 BARGE_IN_RECHECK_S = 1.0  # a slow recogniser that said no is asked again after this much more speech
@@ -318,9 +318,8 @@ class Consultation:
     def _heard(self, result: Recognition, audio: bytes) -> Heard:
         """What the dialogue gets: the answer with its SNR (in noise a confident
         answer is still confirmed) and the recogniser's near-misses."""
-        agreed = result.evidence.get("agreed")  # two engines: did they hear the same meaning?
         return Heard(result.text, result.confidence, self._snr_db(audio), tuple(result.alternatives),
-                     None if agreed is None else bool(agreed), result.engine, dict(result.evidence))
+                     result.agreed, result.engine, dict(result.evidence))
 
     def _snr_db(self, audio: bytes) -> float:
         """The answer's active speech level above the endpointer's noise floor."""
@@ -413,17 +412,21 @@ class _BargeIn:
         screened = {}
         if screen is not None:
             first = screen.recognise(*heard, meanings=self.listen.meanings)
-            if not first.text or first.confidence < BARGE_IN_CONFIDENCE:
+            # Worth asking the slow part only if the quick one heard something the question accepts.
+            if not first.text or not self.c.dialogue.hearing(self.c._heard(first, clean)).weak:
                 return None
             if not final and seconds_of(audio) < self.next_full_try:
                 return None
             self.next_full_try = seconds_of(audio) + BARGE_IN_RECHECK_S
             screened = {"screened": first}  # the slow part only: the quick one has just heard it
         result = self.c.recogniser.recognise(*heard, meanings=self.listen.meanings, **screened)
-        if result.text and result.confidence >= BARGE_IN_CONFIDENCE:
+        # Like any answer, with its SNR and whether the engines agreed: babble
+        # during a question was taken as a confident "yep". The question is
+        # cut short only for what the dialogue would take on one hearing;
+        # the dialogue then weighs it as it weighs every answer.
+        answer = self.c._heard(result, clean)
+        if result.text and self.c.dialogue.hearing(answer).fair:
             self.c._answer_end = time.monotonic()
             self.c.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
-            # Like any answer, with its SNR: babble during a question was taken
-            # as a confident "yep", and in noise it must be confirmed.
-            return self.c._heard(result, clean)
+            return answer
         return None

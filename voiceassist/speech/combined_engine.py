@@ -5,15 +5,19 @@ is forced onto a phrase by babble and takes it confidently: in babble at 10 dB,
 17% of answers came back wrong with a confidence the dialogue accepts, and
 speech that is not an answer was accepted 43% of the time. Whisper tiny.en
 (forced scoring, whisper_engine.py) hears accents and noise better, but its
-confidence is poorly calibrated on its own. When both hear the same meaning, the
-answer is taken with a confidence that both were wrong (noisy-or); when they
-do not, the more believable one is offered for a confirmation ("I heard yes.
-Is that right?"), never taken at once, unless Whisper's free transcription
-says the speech was not an answer at all (its in-grammar factor below 0.9):
-then it is not understood, and the question is asked again. Speech that is
-not an answer ("thank you", "what time is it") is mostly such a
-disagreement: pocketsphinx forces it onto a phrase, Whisper hears something
-else. Read back, it cost a confirmation turn and a chance of a careless "yes".
+confidence is poorly calibrated on its own. The pair reports what each
+heard (`evidence`) and whether they heard the same meaning (`agreed`); what
+a disagreement needs (a read-back, never an answer taken at once) is the
+dialogue's to decide (dialogue/policy.py), with its own bars: no figure here
+is kept in step with them. When both hear the same meaning, the confidence is
+that both were not wrong (noisy-or); when they do not, it is the more
+believable one's. One decision is the pair's own, like each engine's floor
+(`reject_below`): when they disagree and Whisper's free transcription
+explains the speech better than any phrase (its in-grammar factor below
+DOUBTED_IN_GRAMMAR), nothing in the grammar was heard: speech that is not
+an answer ("thank you", "what time is it") is mostly such a disagreement
+(pocketsphinx forces it onto a phrase, Whisper hears something else), and
+read back it cost a confirmation turn and a chance of a careless "yes".
 
 Measured on the single answers of the 5 fixture voices (benchmarks/README.md,
 "The engines side by side"), right / taken wrongly without a confirmation:
@@ -30,20 +34,14 @@ from .asr import Recognition, meaning_of
 from .pocketsphinx_engine import PocketsphinxRecogniser
 from .whisper_engine import PhraseScores, WhisperRecogniser, evidence, pooled
 
-# When the engines disagree, the answer is confirmed: its confidence stays
-# below the dialogue's confirmation bar (dialogue Settings.confirm_below, 0.70) ...
-DISAGREEMENT_MAX = 0.69
-# ... or, when Whisper doubts it was an answer at all, below its no-match bar
-# (Settings.reject_below, 0.35). The text stays: the dialogue still confirms a
-# red flag's "yes" and asks about a second unclear answer like the first.
+# A disagreement on speech Whisper doubts was an answer at all is not
+# understood (module doc); its phrase stays first in `alternatives`.
 # Measured on the 5 voices' single answers and 20 sentences that are not
 # answers (benchmarks/README.md, "Speech that is not an answer"): clean, the
 # sentences read back or taken went from 50.5% to 20.5%; answers right from
 # 97.9% to 96.2% (5 of 235 now asked again instead of read back), in babble
-# at 10 dB from 81.3% to 80.4%. With a bar of 0.7, 30.0% of the sentences
-# were still taken.
+# at 10 dB from 81.3% to 80.4%.
 DOUBTED_IN_GRAMMAR = 0.9
-DOUBTED_MAX = 0.34
 
 
 class CombinedRecogniser:
@@ -78,7 +76,7 @@ def combine(ps: Recognition, scores: PhraseScores | None, meaning: dict[str, str
             reject_below: float = CombinedRecogniser.reject_below) -> Recognition:
     """One answer from pocketsphinx's and Whisper's (module doc)."""
     if scores is None:
-        return Recognition(ps.text, ps.confidence, name, ps.alternatives, dict(ps.evidence))
+        return Recognition(ps.text, ps.confidence, name, ps.alternatives, dict(ps.evidence), agreed=None)
     w_phrase = scores.phrases[scores.best]
     w_posterior = pooled(scores, meaning)
     ps_phrase = ps.text or (ps.alternatives[0] if ps.alternatives else "")
@@ -96,9 +94,9 @@ def combine(ps: Recognition, scores: PhraseScores | None, meaning: dict[str, str
             text, confidence, others = w_phrase, w_confidence, [ps_phrase] + ps.alternatives
         else:
             text, confidence, others = ps_phrase, ps.confidence, [w_phrase] + ps.alternatives
-        confidence = min(confidence, DISAGREEMENT_MAX if scores.in_grammar >= DOUBTED_IN_GRAMMAR else DOUBTED_MAX)
     alternatives = [p for p in dict.fromkeys(others) if p and p != text][:4]
     confidence = round(confidence, 4)
-    if confidence < reject_below:
-        return Recognition("", confidence, name, [text] + alternatives, heard)
-    return Recognition(text, confidence, name, alternatives, heard)
+    doubted = not agreed and scores.in_grammar < DOUBTED_IN_GRAMMAR
+    if confidence < reject_below or doubted:
+        return Recognition("", confidence, name, [text] + alternatives, heard, agreed)
+    return Recognition(text, confidence, name, alternatives, heard, agreed)
