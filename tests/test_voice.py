@@ -299,7 +299,7 @@ def test_a_slow_recogniser_is_asked_about_barge_ins_only_past_its_quick_screen(r
     what the screen heard. Without this, whole consultations in babble took
     5 times as long with the pair."""
     from voiceassist.bank import heard_by_endpointer
-    from voiceassist.session import BARGE_IN_RECHECK_S, _BargeIn
+    from voiceassist.session import BARGE_IN_RECHECK_S, BargeIn
     from voiceassist.speech.asr import Recognition
 
     class SlowThatSaysNo:
@@ -321,12 +321,12 @@ def test_a_slow_recogniser_is_asked_about_barge_ins_only_past_its_quick_screen(r
     listen = dialogue.start().listen
     speaker = SampleClockSpeaker()
     c = Consultation(dialogue, slow, None, speaker, SpokenInput(bank.speech_rms), captions=lambda *a: None)
-    barge_in = _BargeIn(c, listen)
+    barge_in = BargeIn(c.listening, dialogue, speaker, listen)
     audio = yes + bytes(32000 * 3)  # "yes", then 3 s more of the same utterance
     step = 9600  # 0.3 s
     for end in range(len(yes), len(audio), step):
-        assert barge_in._try(audio[:end]) is None
-    assert barge_in._try(audio, final=True) is None
+        assert barge_in.heard_in(audio[:end]) is None
+    assert barge_in.heard_in(audio, final=True) is None
     first = round(len(yes) / 32000, 2)
     assert slow.asked_at[0] == first  # the screen heard "yes": asked at once
     gaps = np.diff(slow.asked_at[:-1])
@@ -335,9 +335,9 @@ def test_a_slow_recogniser_is_asked_about_barge_ins_only_past_its_quick_screen(r
     # What the screen heard is handed over, not decoded a second time.
     assert all(s is not None and s.text == "yes" for s in slow.screened), slow.screened
 
-    not_an_answer = _BargeIn(c, listen)
+    not_an_answer = BargeIn(c.listening, dialogue, speaker, listen)
     slow.asked_at.clear()
-    assert not_an_answer._try(bytes(32000), final=True) is None  # a second of silence: the screen hears nothing
+    assert not_an_answer.heard_in(bytes(32000), final=True) is None  # a second of silence: the screen hears nothing
     assert slow.asked_at == []
 
 

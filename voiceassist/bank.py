@@ -15,7 +15,7 @@ import numpy as np
 
 from .speech import audio
 from .speech.audio import SAMPLE_RATE, AudioFormatError
-from .speech.playback import SoftwareGain
+from .speech.playback import SpeakerBase
 
 BLOCK = SAMPLE_RATE * 30 // 1000  # samples in a 30 ms block
 LEAD_IN_S = 0.4  # the person takes a breath before answering
@@ -150,6 +150,10 @@ class SpokenInput:
     def speaking(self) -> bool:
         return bool(self.pending)
 
+    def reopen(self) -> "SpokenInput":
+        """Nothing to reopen: a virtual microphone never fails."""
+        return self
+
 
 def heard_by_endpointer(speech: np.ndarray, endpoint_settings=None, room_s: float = 1.5, endpointer=None,
                         **microphone) -> tuple[bytes | None, bytes]:
@@ -173,7 +177,7 @@ def heard_by_endpointer(speech: np.ndarray, endpoint_settings=None, room_s: floa
     return None, endpointer.background()
 
 
-class SampleClockSpeaker(SoftwareGain):
+class SampleClockSpeaker(SpeakerBase):
     """The replay's loudspeaker when nothing is written (no --speak-to): what
     the assistant says takes its real duration, counted in samples read, so
     barge-in and timing behave as live. (--speak-to uses WavRecorderPlayer.)"""

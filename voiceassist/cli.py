@@ -225,8 +225,7 @@ def cmd_run(args) -> int:
             barge_in=settings.barge_in, started=started,
         )
         consultation.run()
-        if hasattr(speaker, "wait"):
-            speaker.wait(30)
+        speaker.wait(30)
     finally:
         mic.close()
     if consultation.error is not None:

@@ -57,7 +57,7 @@ class RecoveringInput:
     back-off, and deliver nothing meanwhile (so no one is timed out while
     the microphone is away)."""
 
-    def __init__(self, mic, on_status: Callable[[str | None], None], prompts: Prompts, stats: KioskStats,
+    def __init__(self, mic: AudioIn, on_status: Callable[[str | None], None], prompts: Prompts, stats: KioskStats,
                  sleep: Callable[[float], None] = time.sleep):
         self.mic, self.on_status, self.prompts, self.stats, self.sleep = mic, on_status, prompts, stats, sleep
         self.failed_since: float | None = None
@@ -84,6 +84,10 @@ class RecoveringInput:
             self.failed_since = time.monotonic()
             self.on_status(self.prompts.text("kiosk", "mic_lost"))
             return None
+
+    def reopen(self) -> "RecoveringInput":
+        self.mic.reopen()
+        return self
 
 
 class SafeSpeaker:
@@ -126,8 +130,16 @@ class SafeSpeaker:
             return False
 
     def advance(self, seconds: float) -> float:
-        advance = getattr(self.speaker, "advance", None)
-        return advance(seconds) if advance else 0.0
+        try:
+            return self.speaker.advance(seconds)
+        except Exception:
+            return 0.0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        try:
+            return self.speaker.wait(timeout)
+        except Exception:
+            return True
 
 
 class Kiosk:
@@ -141,7 +153,7 @@ class Kiosk:
         self.board = board
         self.stats = KioskStats()
         self.speaker = SafeSpeaker(speaker, board.status, prompts, self.stats)
-        self.audio_in = RecoveringInput(audio_in, board.status, prompts, self.stats, sleep) if _can_fail(audio_in) else audio_in
+        self.audio_in = RecoveringInput(audio_in, board.status, prompts, self.stats, sleep)
         self.endpoint = endpoint or EndpointSettings()
         self.start_phrases = list(start_phrases or prompts.data["kiosk"]["start"])
         self.idle_timeout_s = idle_timeout_s
@@ -213,9 +225,7 @@ class Kiosk:
     def reset(self) -> None:
         """The next person must find it ready and learn nothing of the last."""
         self.board.reset()
-        forget = getattr(self.tts, "forget_dynamic", None)
-        if forget:
-            forget()
+        self.tts.forget_dynamic()
         gc.collect()
 
     # -- pieces ---------------------------------------------------------------------
@@ -263,7 +273,3 @@ class Kiosk:
             (self.transcripts / name).write_text("\n".join(transcript) + "\n", encoding="utf-8")
         except OSError as exc:
             log.warning("could not write a transcript: %s", exc)
-
-
-def _can_fail(audio_in) -> bool:
-    return hasattr(audio_in, "reopen")

@@ -114,9 +114,11 @@ def _resolve_output(sd, device) -> tuple[int, dict]:
     return int(info["index"]), info
 
 
-class SoftwareGain:
-    """The volume every speaker has ("louder", "quieter"): a gain applied in
-    software to what is played, clamped to GAIN_MIN-GAIN_MAX."""
+class SpeakerBase:
+    """What every speaker has (the Speaker port, session/ports.py): the volume
+    ("louder", "quieter"), a gain applied in software to what is played,
+    clamped to GAIN_MIN-GAIN_MAX; and the defaults of a device that plays in
+    real time."""
 
     _gain = 1.0
 
@@ -129,8 +131,19 @@ class SoftwareGain:
         self._gain = clamp_gain(gain)
         return self._gain
 
+    def is_playing(self) -> bool:
+        raise NotImplementedError
 
-class Player(SoftwareGain):
+    def advance(self, seconds: float) -> float:
+        """Audio read has moved time on: a real device plays on its own clock."""
+        return 0.0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True when nothing is playing (a device that can block overrides this)."""
+        return not self.is_playing()
+
+
+class Player(SpeakerBase):
     """Non-blocking playback through PortAudio, interruptible and with software gain.
 
     ``device``: None (the default output), a number (also as text: "1"), or part of a name.
@@ -241,7 +254,7 @@ class Player(SoftwareGain):
         self.close()
 
 
-class WavRecorderPlayer(SoftwareGain):
+class WavRecorderPlayer(SpeakerBase):
     """The file sink behind ``--speak-to``: same interface as :class:`Player`,
     but what would be heard goes to a 16-bit mono WAV at ``rate``.
 
