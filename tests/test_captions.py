@@ -15,6 +15,7 @@ from importlib import resources
 import pytest
 
 from voiceassist.captions import CaptionBoard, CaptionServer, board_captions
+from voiceassist.session import Caption
 
 IDLE = "Say “hello” to start."
 QUESTION = "Is the pain mostly in your calf?"
@@ -58,7 +59,7 @@ def test_what_is_said_before_a_question_stays_with_it():
     comes before the question it belongs to."""
     b = CaptionBoard()
     b.assistant(QUESTION, kind="question")
-    b.heard("nope (0.18)")
+    b.heard("nope")
     b.assistant("Sorry, I did not catch that.")
     b.assistant("You can say yes, no, or I don't know.")
     b.assistant("Is your calf where it hurts most?", kind="question")
@@ -69,11 +70,14 @@ def test_what_is_said_before_a_question_stays_with_it():
 
 
 def test_heard_shows_the_words_without_confidence():
+    """The board gets the phrase alone (Caption.text): the confidence never reaches it."""
     b = CaptionBoard()
-    for raw, shown in [("yes (0.93)", "yes"), ("no it isn't (1.00)", "no it isn't"),
-                       ("yeah (0.91, while I was speaking)", "yeah"), ("(silence)", "(silence)"),
-                       ("(not understood)", "(not understood)"), ("  i   don't know ", "i don't know")]:
-        b.heard(raw)
+    captions = board_captions(b)
+    for caption, shown in [(Caption("heard", "yes", confidence=0.93), "yes"),
+                           (Caption("heard", "yeah", confidence=0.91, while_speaking=True), "yeah"),
+                           (Caption("heard", "(silence)"), "(silence)"),
+                           (Caption("heard", "  i   don't know "), "i don't know")]:
+        captions(caption)
         assert b.snapshot()["heard"] == shown
 
 
@@ -83,7 +87,7 @@ def test_outcome_starts_a_fresh_caption_list():
     b.outcome("doctor", "See a doctor.", ["See a doctor."], False)
     assert b.snapshot()["said"] == []
     b.assistant("Would you like me to say that again?")
-    b.heard("no (0.9)")
+    b.heard("no")
     s = b.snapshot()
     assert s["state"] == "outcome" and s["said"] == ["Would you like me to say that again?"] and s["heard"] == "no"
 
@@ -98,7 +102,7 @@ def test_said_keeps_the_last_few_sentences():
 def test_the_kiosk_and_the_session_captions_do_not_say_a_question_twice():
     b = CaptionBoard()
     b.assistant(QUESTION, kind="question")  # the kiosk, before the turn is spoken
-    board_captions(b)("assistant", QUESTION)  # the session, as it speaks it
+    board_captions(b)(Caption("assistant", QUESTION, asks="yes_no"))  # the session, as it speaks it
     assert b.snapshot()["said"] == [QUESTION]
 
 
@@ -227,15 +231,15 @@ def test_board_is_thread_safe():
 def test_board_captions_adapter():
     b = CaptionBoard()
     captions = board_captions(b)
-    captions("assistant", "Hello.")
-    captions("heard", "yes (0.93)")
+    captions(Caption("assistant", "Hello."))
+    captions(Caption("heard", "yes", confidence=0.93, agreed=False))
     assert b.snapshot()["heard"] == "yes"  # no confidence on a public screen
-    captions("heard", "no (0.88, while I was speaking)")
+    captions(Caption("heard", "no", confidence=0.88, while_speaking=True))
     assert b.snapshot()["heard"] == "no"
-    captions("heard", "(not understood)")
+    captions(Caption("heard", "(not understood)"))
     assert b.snapshot()["heard"] == "(not understood)"
-    captions("status", "(speech output is not working; please read the screen)")
-    captions("something else", "ignored")
+    captions(Caption("status", "(speech output is not working; please read the screen)"))
+    captions(Caption("something else", "ignored"))
     s = b.snapshot()
     assert s["said"] == ["Hello."] and s["status"].startswith("(speech output")
 
@@ -438,3 +442,12 @@ def test_web_files_ship_with_the_package_and_load_nothing_from_outside():
     css = web.joinpath("style.css").read_text()
     assert "clamp(" in css and "sans-serif" in css
     assert not re.search(r"font-weight:\s*(100|200|300|lighter)", css)
+
+
+def test_a_caption_is_a_record_its_console_line_is_made_from():
+    """What was heard reaches the screen and the transcript as fields, never
+    as text with "(0.93)" appended to be parsed back (issue 23)."""
+    assert Caption("heard", "yes", confidence=0.93).line() == "yes (0.93)"
+    assert Caption("heard", "no", confidence=0.88, agreed=False, while_speaking=True).line() == \
+        "no (0.88, the engines disagreed, while I was speaking)"
+    assert Caption("heard", "(silence)").line() == "(silence)"

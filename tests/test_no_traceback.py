@@ -215,7 +215,7 @@ def test_a_background_task_that_dies_ends_the_consultation_safely(rules, prompts
     shown = []
     result = run_case_voice(rules, prompts, Case("clot", {"leg_swelling": "yes"}), Bank(BANKS / "espeak_us"),
                             recogniser, tts,
-                            captions=lambda who, text: shown.append(text))
+                            captions=lambda caption: shown.append(caption.text))
     assert result.ending == "error"
     assert result.error == "TaskFailed: background task warm-speech failed: OSError: disk full"
     assert prompts.say("error") in result.spoken and prompts.say("safety_net") in result.spoken

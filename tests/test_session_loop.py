@@ -15,7 +15,7 @@ from voiceassist.captions import CaptionBoard
 from voiceassist.dialogue.manager import Dialogue
 from voiceassist.kiosk import Kiosk
 from voiceassist.replay import Case
-from voiceassist.session import Consultation, Hooks
+from voiceassist.session import Caption, Consultation, Hooks
 from voiceassist.speech.asr import Recognition
 from voiceassist.speech.endpoint import EndpointSettings
 from voiceassist.speech.mic import MicrophoneError
@@ -34,7 +34,7 @@ def consultation(rules, prompts, case, quits_after=None, **kw):
     person = ScriptedPerson(rules, prompts, case, mouth, recogniser, quits_after)
     captions = []
     c = Consultation(Dialogue(rules, prompts, models={}), recogniser, kw.pop("tts", None) or SilentTTS(),
-                     SampleClockSpeaker(), mouth, QUICK, captions=lambda who, text: captions.append((who, text)),
+                     SampleClockSpeaker(), mouth, QUICK, captions=captions.append,
                      barge_in=False, hooks=Hooks(before_listen=person.before_listen), **kw)
     return c, recogniser, captions
 
@@ -44,7 +44,11 @@ def test_a_consultation_reaches_the_outcome_its_answers_lead_to(rules, prompts):
     final = c.run()
     assert c.error is None and final.done
     assert final.assessment.level == "emergency" and "dvt" in final.assessment.top_ids()
-    assert ("heard", "yes (1.00)") in captions
+    assert Caption("heard", "yes", confidence=1.0) in captions
+    # Which sentence asks is known from the turn, not found by matching the prompts' text.
+    asked = [c for c in captions if c.who == "assistant" and c.asks]
+    assert asked[0] == Caption("assistant", prompts.text("questions", rules.questions[0].id, "ask"), asks="yes_no")
+    assert prompts.say("welcome") in [c.text for c in captions if c.who == "assistant" and not c.asks]
     assert recogniser.grammars and not recogniser.script  # every scripted answer was asked for
 
 
@@ -54,7 +58,7 @@ def test_silence_ends_the_consultation_safely(rules, prompts):
     c, recogniser, captions = consultation(rules, prompts, CLOT, quits_after=0)
     final = c.run()
     assert c.error is None and final.done and final.ending == "gave_up"
-    assert ("heard", "(silence)") in captions
+    assert Caption("heard", "(silence)") in captions
     said = " ".join(final.say)
     assert prompts.say("safety_net") in said or prompts.say("gave_up") in said
 
@@ -63,7 +67,7 @@ def test_walking_away_mid_consultation_times_out_safely(rules, prompts):
     c, _, captions = consultation(rules, prompts, CLOT, quits_after=2, idle_timeout_s=0.5)
     final = c.run()
     assert final.done and final.ending == "timed_out"
-    assert ("status", "(no answer for a long time: ending)") in captions
+    assert Caption("status", "(no answer for a long time: ending)") in captions
 
 
 def test_a_voice_command_changes_the_rate_for_this_person_only(rules, prompts):
@@ -89,10 +93,10 @@ def test_a_broken_microphone_ends_safely_with_the_error_kept(rules, prompts):
 
     captions = []
     c = Consultation(Dialogue(rules, prompts, models={}), ScriptedRecogniser(), SilentTTS(), SampleClockSpeaker(),
-                     Unplugged(), QUICK, captions=lambda who, text: captions.append((who, text)), barge_in=False)
+                     Unplugged(), QUICK, captions=captions.append, barge_in=False)
     final = c.run()
     assert isinstance(c.error, MicrophoneError) and final.done and final.ending == "error"
-    assert ("assistant", prompts.say("error")) in captions  # shown, though the loop could not read audio
+    assert Caption("assistant", prompts.say("error")) in captions  # shown, though the loop could not read audio
 
 
 def test_the_scripted_recogniser_keeps_the_contract():

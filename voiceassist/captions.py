@@ -29,7 +29,6 @@ import collections
 import ipaddress
 import json
 import logging
-import re
 import secrets
 import socket
 import threading
@@ -37,8 +36,11 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .session.ports import Caption
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +166,7 @@ class CaptionBoard:
         with self._cond:
             if self._state == "idle":
                 self._state = "consulting"
-            self._heard = _CONFIDENCE.sub("", _clean(text)) or _clean(text)
+            self._heard = _clean(text)
             self._changed()
 
     def status(self, text: str | None, detail: str | None = None) -> None:
@@ -231,27 +233,24 @@ def _clean(text: str) -> str:
     return " ".join(str(text).split())
 
 
-_CONFIDENCE = re.compile(r"\s*\(\d+(?:\.\d+)?(?:,[^()]*)?\)$")
-
-
-def board_captions(board: CaptionBoard) -> Callable[[str, str], None]:
-    """An adapter for the session's `captions(who, text)` callback.
+def board_captions(board: CaptionBoard) -> Callable[[Caption], None]:
+    """An adapter for the session's captions (session/ports.py, Caption).
 
     "assistant" -> `board.assistant(text, "say")`, "heard" -> `board.heard`
-    (without the trailing "(0.93)" confidence the session appends),
-    "status" -> `board.status`. Anything else is ignored: a caption must
-    never stop a consultation.
+    (the phrase only: no confidence on a public screen), "status" ->
+    `board.status`. Anything else is ignored: a caption must never stop a
+    consultation.
     """
 
-    def captions(who: str, text: str) -> None:
-        if who == "assistant":
-            board.assistant(text, "say")
-        elif who == "heard":
-            board.heard(text)
-        elif who == "status":
-            board.status(text)
+    def captions(caption: Caption) -> None:
+        if caption.who == "assistant":
+            board.assistant(caption.text, "say")
+        elif caption.who == "heard":
+            board.heard(caption.text)
+        elif caption.who == "status":
+            board.status(caption.text)
         else:
-            log.debug("caption from unknown source %r ignored", who)
+            log.debug("caption from unknown source %r ignored", caption.who)
 
     return captions
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from .dialogue.manager import Dialogue, Settings as DialogueSettings, Turn
-from .session import AudioIn, Consultation, Hooks, Speaker
+from .session import AudioIn, Caption, Consultation, Hooks, Speaker
 from .speech.endpoint import Endpointer, EndpointSettings, NoInput, Utterance
 from .triage.rules import Prompts, Rules
 
@@ -245,26 +245,18 @@ class Kiosk:
             self.hooks.before_speak(turn)
 
     def _captions(self, transcript: list[str] | None):
-        question_texts: set[str] = set()
-
-        def captions(who: str, text: str) -> None:
-            if who == "assistant":
-                kind = "question" if self._is_question(text) else "say"
-                self.board.assistant(text, kind=kind)
-            elif who == "heard":
-                self.board.heard(text)
+        def captions(caption: Caption) -> None:
+            if caption.who == "assistant":
+                # The board shows the triage's questions as the question (not a read-back or the offer).
+                self.board.assistant(caption.text, kind="question" if caption.asks in ("yes_no", "choice") else "say")
+            elif caption.who == "heard":
+                self.board.heard(caption.text)  # no confidence on a public screen
             else:
-                self.board.status(text)
+                self.board.status(caption.text)
             if transcript is not None:
-                transcript.append(f"{who}: {text}")
+                transcript.append(f"{caption.who}: {caption.line()}")
 
         return captions
-
-    def _is_question(self, text: str) -> bool:
-        qs = self.prompts.data["questions"].values()
-        return any(text in (q["ask"], q["again"]) for q in qs) or any(
-            text == f.get("ask") for f in self.prompts.data["findings"].values()
-        )
 
     def _write_transcript(self, transcript: list[str]) -> None:
         try:

@@ -385,7 +385,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
 
     consultation = Consultation(
         dialogue, recogniser, tts, speaker, mouth, endpoint,
-        captions=captions or (lambda who, text: None), barge_in=True,
+        captions=captions or (lambda caption: None), barge_in=True,
         hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn),
     )
     consultation.run()

@@ -10,10 +10,10 @@
 from .barge_in import BARGE_IN_RECHECK_S, BargeIn
 from .listening import BLOCK_MS, ROOM_LISTEN_S, Listening
 from .loop import Consultation, Hooks, TooManyTurns
-from .ports import AudioIn, Captions, Speaker, Synthesiser, print_captions
+from .ports import AudioIn, Caption, Captions, Speaker, Synthesiser, print_captions
 from .speaking import SENTENCE_PAUSE_S, Speaking
 from .stats import Stats
 
-__all__ = ["AudioIn", "BARGE_IN_RECHECK_S", "BLOCK_MS", "BargeIn", "Captions", "Consultation", "Hooks",
+__all__ = ["AudioIn", "BARGE_IN_RECHECK_S", "BLOCK_MS", "BargeIn", "Caption", "Captions", "Consultation", "Hooks",
            "Listening", "ROOM_LISTEN_S", "SENTENCE_PAUSE_S", "Speaker", "Speaking", "Stats", "Synthesiser",
            "TooManyTurns", "print_captions"]

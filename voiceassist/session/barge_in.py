@@ -22,7 +22,7 @@ from ..dialogue.manager import Dialogue
 from ..speech.audio import seconds_of, to_mono16k
 from ..speech.endpoint import Endpointer, NoInput, SpeechStarted, Utterance
 from .listening import Listening
-from .ports import Speaker
+from .ports import Caption, Speaker
 
 BARGE_IN_MIN_S = 0.25  # of speech before a barge-in is tried
 BARGE_IN_EVERY_S = 0.3  # how often a barge-in in progress is tried
@@ -133,6 +133,7 @@ class BargeIn:
         answer = ears.heard(result, clean)
         if result.text and self.dialogue.hearing(answer).fair:
             ears.stats.answered()
-            ears.captions("heard", f"{result.text} ({result.confidence:.2f}, while I was speaking)")
+            ears.captions(Caption("heard", result.text, confidence=result.confidence, agreed=result.agreed,
+                                  while_speaking=True))
             return answer
         return None

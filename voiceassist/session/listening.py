@@ -14,7 +14,7 @@ from ..dialogue.events import Heard, Listen, Silence, Timeout
 from ..speech.asr import Recogniser, Recognition
 from ..speech.audio import active_rms, seconds_of
 from ..speech.endpoint import EndpointSettings, Endpointer, NoInput, Utterance
-from .ports import AudioIn, Captions, Speaker
+from .ports import AudioIn, Caption, Captions, Speaker
 from .stats import Stats
 
 BLOCK_MS = 30
@@ -58,7 +58,7 @@ class Listening:
         endpointer.reset()
         while True:
             if self.idle_timeout_s is not None and self.idle_s > self.idle_timeout_s:
-                self.captions("status", "(no answer for a long time: ending)")
+                self.captions(Caption("status", "(no answer for a long time: ending)"))
                 return Timeout()
             block = self.read_block()
             if block is None:
@@ -66,7 +66,7 @@ class Listening:
             self.idle_s += seconds_of(block)  # time waiting for the person, not speaking
             for event in endpointer.feed(block):
                 if isinstance(event, NoInput):
-                    self.captions("heard", "(silence)")
+                    self.captions(Caption("heard", "(silence)"))
                     return Silence()
                 if isinstance(event, Utterance):
                     self.stats.answered()
@@ -77,9 +77,9 @@ class Listening:
         result = self.recogniser.recognise(audio, listen.grammar, self.endpointer.background(),
                                            meanings=listen.meanings)
         if result.text:
-            self.captions("heard", f"{result.text} ({result.confidence:.2f})")
+            self.captions(Caption("heard", result.text, confidence=result.confidence, agreed=result.agreed))
         else:
-            self.captions("heard", "(not understood)")
+            self.captions(Caption("heard", "(not understood)"))
         return self.heard(result, audio)
 
     def heard(self, result: Recognition, audio: bytes) -> Heard:

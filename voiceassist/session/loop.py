@@ -125,7 +125,7 @@ class Consultation:
             and not turn.instruction and turn.assessment is None
         )
         watcher = BargeIn(self.listening, self.dialogue, self.speaker, listen) if interruptible else None
-        return self.speaking.say(turn.say, asks=listen is not None, watcher=watcher)
+        return self.speaking.say(turn.say, listen, watcher)
 
     def listen(self, listen: Listen) -> Heard | Silence | Timeout:
         if self.hooks.before_listen:

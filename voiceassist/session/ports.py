@@ -8,6 +8,7 @@ scripted ones (tests/fakes.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
@@ -68,9 +69,31 @@ class Synthesiser(Protocol):
         ...
 
 
-Captions = Callable[[str, str], None]  # (who, text): "assistant" / "heard" / "status"
+@dataclass(frozen=True)
+class Caption:
+    """One line for the screen and the transcript, as a record, never text to
+    be parsed back: what the assistant says, what was heard, or a status."""
+
+    who: str  # "assistant" | "heard" | "status"
+    text: str  # the sentence, the phrase heard, "(silence)", "(not understood)", a status line
+    asks: str | None = None  # the assistant's: the kind of answer this sentence asks for (Listen.kind)
+    confidence: float | None = None  # what was heard: the recogniser's confidence
+    agreed: bool | None = None  # what was heard: whether two engines heard the same meaning
+    while_speaking: bool = False  # what was heard: over a question (barge-in)
+
+    def line(self) -> str:
+        """For a console or a transcript: "yes (0.93)", "no (0.88, while I was speaking)"."""
+        notes = [f"{self.confidence:.2f}"] if self.confidence is not None else []
+        if self.agreed is False:
+            notes.append("the engines disagreed")
+        if self.while_speaking:
+            notes.append("while I was speaking")
+        return f"{self.text} ({', '.join(notes)})" if notes else self.text
 
 
-def print_captions(who: str, text: str) -> None:
-    label = {"assistant": "assistant", "heard": "  heard", "status": "  ..."}.get(who, who)
-    print(f"{label}: {text}", flush=True)
+Captions = Callable[[Caption], None]
+
+
+def print_captions(caption: Caption) -> None:
+    label = {"assistant": "assistant", "heard": "  heard", "status": "  ..."}.get(caption.who, caption.who)
+    print(f"{label}: {caption.line()}", flush=True)

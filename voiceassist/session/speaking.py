@@ -10,10 +10,10 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from ..dialogue.events import Heard
+from ..dialogue.events import Heard, Listen
 from ..speech.playback import GAIN_STEP
 from ..speech.tts import RATE_STEP
-from .ports import Captions, Speaker, Synthesiser
+from .ports import Caption, Captions, Speaker, Synthesiser
 from .stats import Stats
 
 log = logging.getLogger("voiceassist.session")
@@ -36,14 +36,16 @@ class Speaking:
         self.read_block = read_block  # reading the microphone is what moves time on
         self.started = started
 
-    def say(self, sentences: Iterable[str], asks: bool, watcher: Watcher | None = None) -> Heard | None:
-        """Say `sentences` (`asks`: they end in a question); return the answer
-        if `watcher` heard one over them, the playing stopped at once."""
+    def say(self, sentences: Iterable[str], listen: Listen | None, watcher: Watcher | None = None) -> Heard | None:
+        """Say `sentences`, then to be answered as `listen` says (None: nothing
+        is asked); return the answer if `watcher` heard one over them, the
+        playing stopped at once."""
         for n, sentence in enumerate(sentences):
             samples, rate = self.synthesise(sentence)
             if n == 0:
-                self.stats.sentence_ready(self.started, asks)
-            self.captions("assistant", sentence)
+                self.stats.sentence_ready(self.started, asks=listen is not None)
+            asks = listen.kind if listen is not None and sentence == listen.prompt else None
+            self.captions(Caption("assistant", sentence, asks=asks))
             self.speaker.play(samples, rate)
             if watcher is not None:
                 watcher.playing(samples, rate)
@@ -62,7 +64,7 @@ class Speaking:
         the device that failed may be this one."""
         speaking = True
         for sentence in sentences:
-            self.captions("assistant", sentence)
+            self.captions(Caption("assistant", sentence))
             if not speaking:
                 continue
             try:
@@ -83,7 +85,7 @@ class Speaking:
             return samples, rate
         except Exception as exc:  # noqa: BLE001
             log.error("speech output failed: %s", exc)
-            self.captions("status", "(speech output is not working; please read the screen)")
+            self.captions(Caption("status", "(speech output is not working; please read the screen)"))
             return np.zeros(0, np.int16), 16000
 
     def act(self, action: str | None) -> None:
