@@ -43,7 +43,7 @@ def main() -> int:
     from voiceassist.replay import load_cases
     from voiceassist.settings import Settings
     from voiceassist.triage.rules import load
-    from voiceassist.voice import build
+    from voiceassist.app import build
 
     rules, prompts = load()
     parts = build(Settings(engine=args.engine), prompts, log=lambda line: print(f"# {line}"))

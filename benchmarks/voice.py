@@ -85,7 +85,7 @@ def _parts(engine: str):
     if engine not in _BUILT:
         from voiceassist.settings import Settings
         from voiceassist.triage.rules import load
-        from voiceassist.voice import build
+        from voiceassist.app import build
 
         rules, prompts = load()
         log = lambda line: print(f"# {line}", file=sys.stderr)  # noqa: E731
@@ -357,7 +357,7 @@ import resource, sys, time
 t0 = time.monotonic()
 from voiceassist.settings import Settings
 from voiceassist.triage.rules import load
-from voiceassist.voice import build, every_sentence
+from voiceassist.app import build, every_sentence
 rules, prompts = load()
 parts = build(Settings(engine=sys.argv[1]), prompts, log=lambda l: None)
 from voiceassist.session import ROOM_LISTEN_S

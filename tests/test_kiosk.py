@@ -12,7 +12,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from voiceassist.bank import Bank, SampleClockSpeaker, SpokenInput
+from voiceassist.bank import Bank, SpokenInput
+from voiceassist.speech.playback import SampleClockSpeaker
 from voiceassist.captions import CaptionBoard, CaptionServer
 from voiceassist.dialogue.manager import Dialogue
 from voiceassist.kiosk import Kiosk
@@ -83,7 +84,7 @@ def make_kiosk(rules, prompts, recogniser, visitors, mouth, board, **kw):
     from voiceassist.speech.tts import Synthesiser
 
     tts = kw.pop("tts", None) or Synthesiser(cache_dir=KIOSK_SPEECH_CACHE, fixed_only=True)
-    from voiceassist.voice import every_sentence
+    from voiceassist.app import every_sentence
 
     tts.warm(every_sentence(rules, prompts), progress=False)
     kiosk = Kiosk(rules, prompts, recogniser, tts, kw.pop("speaker", SampleClockSpeaker()), mouth, board,

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, VIGNETTES
-from voiceassist.bank import BLOCK, Bank, SampleClockSpeaker, SpokenInput
+from voiceassist.bank import BLOCK, Bank, SpokenInput
+from voiceassist.speech.playback import SampleClockSpeaker
 from voiceassist.speech import audio
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fakes import ScriptedPerson, ScriptedRecogniser, SilentTTS, burst
-from voiceassist.bank import SampleClockSpeaker, SpokenInput
+from voiceassist.bank import SpokenInput
 from voiceassist.captions import CaptionBoard
 from voiceassist.dialogue.manager import Dialogue
 from voiceassist.kiosk import Kiosk
@@ -19,6 +19,7 @@ from voiceassist.session import Caption, Consultation, Hooks
 from voiceassist.speech.asr import Recognition
 from voiceassist.speech.endpoint import EndpointSettings
 from voiceassist.speech.mic import MicrophoneError
+from voiceassist.speech.playback import SampleClockSpeaker
 from voiceassist.speech.tts import RATE_STEP
 
 CLOT = Case("clot", {"long_journey": "yes", "leg_swelling": "yes", "leg_warm": "yes", "pain_location": "calf"},

@@ -15,7 +15,9 @@ import numpy as np
 
 from .speech import audio
 from .speech.audio import SAMPLE_RATE, AudioFormatError
-from .speech.playback import SpeakerBase
+# The replay's speaker lives with the others (speech/playback.py); tests/test_voice.py and
+# benchmarks/effort.py still import it from here.
+from .speech.playback import SampleClockSpeaker  # noqa: F401
 
 BLOCK = SAMPLE_RATE * 30 // 1000  # samples in a 30 ms block
 LEAD_IN_S = 0.4  # the person takes a breath before answering
@@ -175,32 +177,3 @@ def heard_by_endpointer(speech: np.ndarray, endpoint_settings=None, room_s: floa
             if isinstance(event, Utterance):
                 return event.audio, endpointer.background()
     return None, endpointer.background()
-
-
-class SampleClockSpeaker(SpeakerBase):
-    """The replay's loudspeaker when nothing is written (no --speak-to): what
-    the assistant says takes its real duration, counted in samples read, so
-    barge-in and timing behave as live. (--speak-to uses WavRecorderPlayer.)"""
-
-    def __init__(self, gain: float = 1.0):
-        self._left = 0.0
-        self.sentences = 0  # how many were played
-        self.set_gain(gain)
-
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        self._left = len(samples) / rate
-        self.sentences += 1
-
-    def advance(self, seconds: float) -> float:
-        played = min(self._left, seconds)
-        self._left -= played
-        return played
-
-    def stop(self) -> None:
-        self._left = 0.0
-
-    def is_playing(self) -> bool:
-        return self._left > 0
-
-    def close(self) -> None:
-        pass

@@ -190,12 +190,10 @@ def cmd_run(args) -> int:
     """A live spoken consultation with the default microphone and speaker."""
     import time
 
-    from . import background, voice
-    from .bank import SampleClockSpeaker
+    from . import app, background
     from .dialogue.manager import Dialogue
     from .session import Consultation
     from .speech.mic import Microphone
-    from .speech.playback import Player, output_devices
     from .speech.tts import TTSError
 
     started = time.monotonic()
@@ -203,13 +201,9 @@ def cmd_run(args) -> int:
     # The microphone first: without one, say so at once, before loading a model.
     mic = Microphone(settings.input_device).open()
     try:
-        parts = voice.build(settings, prompts, _log)
-        if output_devices():
-            speaker = Player(settings.output_device, gain=settings.volume)
-        else:
-            _log("no speaker found: the assistant's words are shown on screen only")
-            speaker = SampleClockSpeaker()
-        sentences = voice.every_sentence(rules, prompts)
+        parts = app.build(settings, prompts, _log)
+        speaker = app.choose_speaker(settings, _log)
+        sentences = app.every_sentence(rules, prompts)
         parts.tts.warm(sentences[:2] + [prompts.text("questions", rules.questions[0].id, "ask")], progress=False)
 
         def warm_the_rest() -> None:
@@ -220,7 +214,7 @@ def cmd_run(args) -> int:
 
         background.start("warm-speech", warm_the_rest)
         consultation = Consultation(
-            Dialogue(rules, prompts, voice.dialogue_settings(settings)), parts.recogniser, parts.tts, speaker, mic,
+            Dialogue(rules, prompts, app.dialogue_settings(settings)), parts.recogniser, parts.tts, speaker, mic,
             parts.endpoint,
             barge_in=settings.barge_in, started=started,
         )
@@ -260,7 +254,7 @@ def cmd_replay(args) -> int:
 def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
     from pathlib import Path
 
-    from . import replay, voice
+    from . import app, replay
     from .bank import Bank
     from .speech import audio
     from .speech.playback import WavRecorderPlayer
@@ -268,7 +262,7 @@ def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
     bank = Bank(args.bank)
     noise = audio.load_wav(args.noise) if args.noise else None
     snr_db = DEFAULT_SNR_DB if args.snr is None else args.snr
-    parts = voice.build(settings, prompts, _log)
+    parts = app.build(settings, prompts, _log)
     results = []
     for case in cases:
         speaker = None
@@ -278,7 +272,7 @@ def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
             results.append(replay.run_case_voice(
                 rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
                 speaker=speaker, noise=noise, snr_db=snr_db if noise is not None else None,
-                realtime=args.realtime, mishearing=mishearing,
+                realtime=args.realtime, mishearing=mishearing, settings=app.dialogue_settings(settings),
             ))
         finally:
             if speaker is not None:
@@ -324,12 +318,10 @@ def _serve_kiosk(args, cleanup) -> None:
     file that cannot be written) is shown on the screen and in the journal,
     and the kiosk then waits to be stopped: exiting would only have systemd
     start it again and again, with a browser error page on the screen."""
-    from . import voice
-    from .bank import SampleClockSpeaker
+    from . import app
     from .captions import CaptionBoard
     from .kiosk import Kiosk
     from .speech.mic import Microphone, MicrophoneError
-    from .speech.playback import Player, output_devices
 
     board = CaptionBoard(idle_text=KIOSK_STARTING)
     try:
@@ -343,9 +335,9 @@ def _serve_kiosk(args, cleanup) -> None:
         _log_to(settings.log_file)
         settings, rules, prompts = _load(args, settings)
         board.welcome(KIOSK_STARTING, prompts.text("kiosk", "emergency"))
-        parts = voice.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
+        parts = app.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
         _stop_if_asked()
-        parts.tts.warm(voice.every_sentence(rules, prompts))
+        parts.tts.warm(app.every_sentence(rules, prompts))
     except _user_errors() as exc:
         _out_of_order(board, exc, prompts)
     _stop_if_asked()
@@ -357,12 +349,12 @@ def _serve_kiosk(args, cleanup) -> None:
     except MicrophoneError as exc:  # keep running: the kiosk retries until one is plugged in
         _log(f"{exc} (retrying)")
         board.status(prompts.text("kiosk", "mic_lost"))
-    speaker = Player(settings.output_device, gain=settings.volume) if output_devices() else SampleClockSpeaker()
+    speaker = app.choose_speaker(settings, _log)
     kiosk = Kiosk(
         rules, prompts, parts.recogniser, parts.tts, speaker, mic, board, parts.endpoint,
         start_phrases=settings.start_phrases, idle_timeout_s=settings.idle_timeout_s,
         transcripts=settings.transcripts,
-        dialogue_settings=voice.dialogue_settings(settings),
+        dialogue_settings=app.dialogue_settings(settings),
         barge_in=settings.barge_in,
     )
     kiosk.serve()

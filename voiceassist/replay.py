@@ -370,7 +370,8 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
                    captions=None, mishearing: Mishearing | None = None):
     """A consultation with spoken answers: the same endpointer, recogniser,
     dialogue and speech output as a live session (replay --bank)."""
-    from .bank import SampleClockSpeaker, SpokenInput
+    from .bank import SpokenInput
+    from .speech.playback import SampleClockSpeaker
     from .session import Consultation, Hooks
 
     recorder = Recorder(rules, case)

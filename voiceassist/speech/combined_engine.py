@@ -53,7 +53,7 @@ class CombinedRecogniser:
         self.whisper = whisper or WhisperRecogniser()
         self.pocketsphinx = pocketsphinx or PocketsphinxRecogniser()
         self.model_dir = f"{self.pocketsphinx.model_dir} and {self.whisper.model_dir}"
-        # The quick part, for speech heard while the assistant talks (session.py, barge-in).
+        # The quick part, for speech heard while the assistant talks (session/barge_in.py).
         self.screen = self.pocketsphinx
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="pocketsphinx")
 

@@ -254,6 +254,37 @@ class Player(SpeakerBase):
         self.close()
 
 
+class SampleClockSpeaker(SpeakerBase):
+    """A loudspeaker that plays on the clock of the audio read: what the
+    assistant says takes its real duration, counted in samples read, so
+    barge-in and timing behave as live. The replay's when nothing is
+    written (no --speak-to: that is WavRecorderPlayer), and a live run's
+    when there is no output device (the words are only shown)."""
+
+    def __init__(self, gain: float = 1.0):
+        self._left = 0.0
+        self.sentences = 0  # how many were played
+        self.set_gain(gain)
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        self._left = len(samples) / rate
+        self.sentences += 1
+
+    def advance(self, seconds: float) -> float:
+        played = min(self._left, seconds)
+        self._left -= played
+        return played
+
+    def stop(self) -> None:
+        self._left = 0.0
+
+    def is_playing(self) -> bool:
+        return self._left > 0
+
+    def close(self) -> None:
+        pass
+
+
 class WavRecorderPlayer(SpeakerBase):
     """The file sink behind ``--speak-to``: same interface as :class:`Player`,
     but what would be heard goes to a 16-bit mono WAV at ``rate``.

@@ -1,5 +1,7 @@
-"""Builds the voice parts from the settings: recogniser, speech output,
-endpointing. Every problem is a one-line error, raised before anything is
+"""The application's parts, built from the Settings: the recogniser, speech
+output and endpointing (`build`), the loudspeaker (`choose_speaker`) and the
+dialogue's bars (`dialogue_settings`), the same for `run`, `kiosk` and
+`replay`. Every problem is a one-line error, raised before anything is
 said: a grammar word the model does not know, no model for the engine
 asked for, espeak-ng missing.
 """
@@ -71,6 +73,18 @@ def dialogue_settings(settings: Settings):
 
     return DialogueSettings(reject_below=settings.reject_below, confirm_below=settings.confirm_below,
                             red_flag_no_accept=settings.red_flag_no_accept)
+
+
+def choose_speaker(settings: Settings, log: Callable[[str], None]):
+    """The loudspeaker the settings name; with none at all, the words are
+    only shown (a speaker that plays on the clock of the audio read, so
+    barge-in and timing still behave)."""
+    from .speech.playback import Player, SampleClockSpeaker, output_devices
+
+    if output_devices():
+        return Player(settings.output_device, gain=settings.volume)
+    log("no speaker found: the assistant's words are shown on screen only")
+    return SampleClockSpeaker(settings.volume)
 
 
 def build(settings: Settings, prompts: Prompts, log: Callable[[str], None], fixed_only: bool = False) -> VoiceParts:
