@@ -234,17 +234,18 @@ def _clean(text: str) -> str:
 
 
 def board_captions(board: CaptionBoard) -> Callable[[Caption], None]:
-    """An adapter for the session's captions (session/ports.py, Caption).
+    """The session's captions (session/ports.py, Caption) onto the board.
 
-    "assistant" -> `board.assistant(text, "say")`, "heard" -> `board.heard`
-    (the phrase only: no confidence on a public screen), "status" ->
-    `board.status`. Anything else is ignored: a caption must never stop a
-    consultation.
+    "assistant" -> `board.assistant`, as the question when the sentence asks
+    one of the triage's questions (not a read-back or the offer), "heard" ->
+    `board.heard` (the phrase only: no confidence on a public screen),
+    "status" -> `board.status`. Anything else is ignored: a caption must
+    never stop a consultation.
     """
 
     def captions(caption: Caption) -> None:
         if caption.who == "assistant":
-            board.assistant(caption.text, "say")
+            board.assistant(caption.text, "question" if caption.asks in ("yes_no", "choice") else "say")
         elif caption.who == "heard":
             board.heard(caption.text)
         elif caption.who == "status":

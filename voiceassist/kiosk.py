@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from .captions import board_captions
 from .dialogue.manager import Dialogue, Settings as DialogueSettings, Turn
 from .session import AudioIn, Caption, Consultation, Hooks, Speaker
 from .speech.endpoint import Endpointer, EndpointSettings, NoInput, Utterance
@@ -245,14 +246,10 @@ class Kiosk:
             self.hooks.before_speak(turn)
 
     def _captions(self, transcript: list[str] | None):
+        on_board = board_captions(self.board)
+
         def captions(caption: Caption) -> None:
-            if caption.who == "assistant":
-                # The board shows the triage's questions as the question (not a read-back or the offer).
-                self.board.assistant(caption.text, kind="question" if caption.asks in ("yes_no", "choice") else "say")
-            elif caption.who == "heard":
-                self.board.heard(caption.text)  # no confidence on a public screen
-            else:
-                self.board.status(caption.text)
+            on_board(caption)
             if transcript is not None:
                 transcript.append(f"{caption.who}: {caption.line()}")
 

@@ -28,7 +28,6 @@ import os
 import queue
 import tempfile
 import threading
-import time
 from collections import OrderedDict
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -449,29 +448,3 @@ class Synthesiser:
             self.close()
         except Exception:  # noqa: BLE001
             pass
-
-
-def measure(sentences: list[str], **kwargs) -> dict[str, float]:
-    """Cold and cached synthesis time per sentence, in seconds (for benchmarks)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tts = Synthesiser(cache_dir=Path(tmp), **kwargs)
-        t0 = time.perf_counter()
-        tts.synthesise("Warm up.")
-        start = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for s in sentences:
-            tts.synthesise(s)
-        cold = (time.perf_counter() - t0) / len(sentences)
-        t0 = time.perf_counter()
-        for s in sentences:
-            tts.synthesise(s)
-        memory = (time.perf_counter() - t0) / len(sentences)
-        disk_tts = Synthesiser(cache_dir=Path(tmp), **kwargs)
-        t0 = time.perf_counter()
-        for s in sentences:
-            disk_tts.synthesise(s)
-        disk = (time.perf_counter() - t0) / len(sentences)
-        audio = sum(len(tts.synthesise(s)[0]) / tts.synthesise(s)[1] for s in sentences) / len(sentences)
-        tts.close()
-        disk_tts.close()
-    return {"engine_start_s": start, "cold_s": cold, "memory_hit_s": memory, "disk_hit_s": disk, "audio_s": audio}
