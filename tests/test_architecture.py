@@ -2,7 +2,8 @@
 themselves, so a reader can take each room on its own.
 
 The graph is read from the source with ast (every import, also the ones
-inside functions: a lazy import is still a dependency), not by importing."""
+inside functions: a lazy import is still a dependency), not by importing.
+Imports under `if TYPE_CHECKING:` are left out: they never run."""
 
 import ast
 from pathlib import Path
@@ -17,6 +18,11 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def import_graph() -> dict[str, set[str]]:
     """Module -> the voiceassist modules it imports."""
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
@@ -24,7 +30,12 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
         deps = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        tree = ast.parse(path.read_text(), str(path))
+        typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and _is_type_checking(block.test)
+                       for stmt in block.body for n in ast.walk(stmt)}
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
             if isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name in modules}
             elif isinstance(node, ast.ImportFrom):

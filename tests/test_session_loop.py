@@ -6,7 +6,6 @@ tests/test_kiosk.py (slow)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from fakes import ScriptedPerson, ScriptedRecogniser, SilentTTS, burst
