@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from ..errors import one_line
+from .portaudio import sounddevice
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,7 @@ class MicrophoneError(RuntimeError):
 
 
 def _sounddevice():
-    try:
-        import sounddevice as sd
-    except OSError:  # libportaudio missing: sounddevice raises OSError on import
-        raise MicrophoneError(f"PortAudio library not found: apt-get install libportaudio2. {KEYBOARD_HINT}") from None
-    except ImportError:
-        raise MicrophoneError(
-            f"PortAudio (sounddevice) is not available: apt-get install libportaudio2 and pip install sounddevice. "
-            f"{KEYBOARD_HINT}"
-        ) from None
-    return sd
+    return sounddevice(MicrophoneError, KEYBOARD_HINT)
 
 
 def device_spec(device: int | str | None) -> int | str | None:

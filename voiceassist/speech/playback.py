@@ -25,6 +25,7 @@ import numpy as np
 import soundfile
 
 from ..errors import one_line
+from .portaudio import sounddevice
 from .mic import device_spec
 
 log = logging.getLogger(__name__)
@@ -69,16 +70,7 @@ def resample(samples: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
 
 
 def _sounddevice():
-    """Import sounddevice, turning a missing PortAudio into a one-line error."""
-    try:
-        import sounddevice as sd
-    except OSError:  # sounddevice raises OSError when libportaudio is missing
-        raise AudioDeviceError("PortAudio library not found: apt-get install libportaudio2") from None
-    except ImportError:
-        raise AudioDeviceError(
-            "sounddevice (PortAudio) is not available: pip install sounddevice, apt-get install libportaudio2"
-        ) from None
-    return sd
+    return sounddevice(AudioDeviceError)
 
 
 def _outputs() -> list[dict]:
