@@ -23,9 +23,10 @@ from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .dialogue.policy import Settings as DialogueSettings
 from .speech.engines import ENGINES
 from .speech.playback import GAIN_MAX, GAIN_MIN
-from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN
+from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN, default_cache_dir
 from .triage.rules import emergency_number
 from .yamlfile import ConfigError, read_yaml
 
@@ -37,10 +38,6 @@ ENV_NOT_SETTINGS = ("CONFIG", "ALSA_IN", "ALSA_OUT")
 
 class SettingsError(ValueError):
     pass
-
-
-def _cache_home() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 class Settings(BaseModel):
@@ -60,17 +57,18 @@ class Settings(BaseModel):
     voice: str | None = None  # an espeak-ng voice, e.g. en-gb
     rate: int = Field(DEFAULT_RATE, ge=RATE_MIN, le=RATE_MAX)  # words a minute
     volume: float = Field(1.0, ge=GAIN_MIN, le=GAIN_MAX)  # software gain for "louder" / "quieter"
-    tts_cache: str = Field(default_factory=lambda: str(_cache_home() / "voiceassist" / "tts"))
+    tts_cache: str = Field(default_factory=lambda: str(default_cache_dir()))
     # Listening: tolerant of slow and hesitant speakers (wyoming-satellite #273)
     end_silence_ms: int = Field(1000, ge=300, le=5000)
     no_input_s: float = Field(8.0, gt=0, le=120)
     max_utterance_s: float = Field(12.0, gt=1, le=60)
     vad_aggressiveness: int = Field(2, ge=0, le=3)
     barge_in: bool = True
-    # Confidence: reject < confirm <= accept a "no" to a red flag at once
-    reject_below: float = Field(0.35, ge=0, le=1)
-    confirm_below: float = Field(0.70, ge=0, le=1)
-    red_flag_no_accept: float = Field(0.90, ge=0, le=1)
+    # Confidence: reject < confirm <= accept a "no" to a red flag at once. The
+    # defaults are the dialogue's own (dialogue/policy.py, the one place they live).
+    reject_below: float = Field(DialogueSettings.reject_below, ge=0, le=1)
+    confirm_below: float = Field(DialogueSettings.confirm_below, ge=0, le=1)
+    red_flag_no_accept: float = Field(DialogueSettings.red_flag_no_accept, ge=0, le=1)
     # Kiosk
     start_phrases: list[str] | None = None  # default: the prompts' kiosk.start
     idle_timeout_s: float = Field(90.0, gt=0, le=3600)
