@@ -18,6 +18,7 @@ from voiceassist.bank import SpokenInput
 from voiceassist.dialogue.events import Listen
 from voiceassist.replay import Case, Patient
 from voiceassist.speech.asr import Recognition, normalise_grammar
+from voiceassist.speech.mic import MicrophoneError
 from voiceassist.speech.tts import DEFAULT_RATE, clamp_rate
 
 BURST_S = 0.6  # a spoken answer, as the endpointer hears it
@@ -108,3 +109,29 @@ class ScriptedPerson:
         phrase = self.prompts.canonical(value, listen.findings[0] if listen.kind == "choice" else None)
         self.recogniser.then(" ".join(phrase.lower().split()))
         self.mouth.speak(burst(seed=self.answers))
+
+
+class FlakyMicrophone:
+    """A microphone unplugged mid-consultation: reads fail from the
+    `fail_at`-th block on; reopening fails `stays_out` times, then works."""
+
+    def __init__(self, inner: SpokenInput, fail_at: int, stays_out: int = 3):
+        self.inner, self.fail_at, self.stays_out = inner, fail_at, stays_out
+        self.reads = 0
+        self.unplugged = False
+        self.reopens = 0
+
+    def read(self, timeout=None):
+        self.reads += 1
+        if self.reads == self.fail_at:
+            self.unplugged = True
+        if self.unplugged:
+            raise MicrophoneError("The microphone stopped delivering audio")
+        return self.inner.read(timeout)
+
+    def reopen(self):
+        self.reopens += 1
+        if self.reopens <= self.stays_out:
+            raise MicrophoneError("No microphone found")
+        self.unplugged = False
+        return self

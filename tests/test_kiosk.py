@@ -19,9 +19,9 @@ from voiceassist.dialogue.manager import Dialogue
 from voiceassist.kiosk import Kiosk
 from voiceassist.replay import BankPatient, Case, Recorder, TextPatient, run_case
 from voiceassist.session import Hooks
-from voiceassist.speech.mic import MicrophoneError
 
 from conftest import ROOT, SPEECH_CACHE
+from fakes import FlakyMicrophone
 
 pytestmark = pytest.mark.slow  # each test runs whole consultations through the recogniser
 
@@ -163,32 +163,6 @@ def test_transcripts_only_when_the_operator_asks(tmp_path, rules, prompts, recog
     serve(kiosk, 1)
     (transcript,) = (tmp_path / "t").iterdir()
     assert prompts.text("levels", "emergency") in transcript.read_text()
-
-
-class FlakyMicrophone:
-    """A microphone unplugged mid-consultation: reads fail from the
-    `fail_at`-th block on; reopening fails `stays_out` times, then works."""
-
-    def __init__(self, inner: SpokenInput, fail_at: int, stays_out: int = 3):
-        self.inner, self.fail_at, self.stays_out = inner, fail_at, stays_out
-        self.reads = 0
-        self.unplugged = False
-        self.reopens = 0
-
-    def read(self, timeout=None):
-        self.reads += 1
-        if self.reads == self.fail_at:
-            self.unplugged = True
-        if self.unplugged:
-            raise MicrophoneError("The microphone stopped delivering audio")
-        return self.inner.read(timeout)
-
-    def reopen(self):
-        self.reopens += 1
-        if self.reopens <= self.stays_out:
-            raise MicrophoneError("No microphone found")
-        self.unplugged = False
-        return self
 
 
 def test_microphone_unplugged_and_back(rules, prompts, recogniser):

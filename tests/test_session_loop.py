@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes import ScriptedPerson, ScriptedRecogniser, SilentTTS, burst
+from fakes import FlakyMicrophone, ScriptedPerson, ScriptedRecogniser, SilentTTS, burst
 from voiceassist.bank import SpokenInput
 from voiceassist.captions import CaptionBoard
 from voiceassist.dialogue.manager import Dialogue
@@ -186,25 +186,6 @@ def test_the_kiosk_ends_an_abandoned_consultation_and_carries_on(rules, prompts)
 def test_the_kiosk_waits_out_a_missing_microphone(rules, prompts):
     """The microphone is unplugged before anyone comes: the screen says so,
     it is reopened with back-off, and the next person is served."""
-    class Flaky:
-        def __init__(self, inner):
-            self.inner, self.reads, self.reopens, self.out = inner, 0, 0, False
-
-        def read(self, timeout=None):
-            self.reads += 1
-            if self.reads == 5:
-                self.out = True
-            if self.out:
-                raise MicrophoneError("The microphone stopped delivering audio")
-            return self.inner.read(timeout)
-
-        def reopen(self):
-            self.reopens += 1
-            if self.reopens < 3:
-                raise MicrophoneError("No microphone found")
-            self.out = False
-            return self
-
     statuses = []
 
     class Board(CaptionBoard):
@@ -213,7 +194,7 @@ def test_the_kiosk_waits_out_a_missing_microphone(rules, prompts):
             super().status(text, detail)
 
     mouth = SpokenInput()
-    flaky = Flaky(mouth)
+    flaky = FlakyMicrophone(mouth, fail_at=5, stays_out=2)
     k, visitors = kiosk(rules, prompts, [STRAIN], audio_in=flaky, mouth=mouth, board=Board(), idle_timeout_s=30)
     serve(k, 2)
     assert k.stats.mic_failures == 1 and flaky.reopens == 3
