@@ -361,7 +361,7 @@ def _serve_kiosk(args, cleanup) -> None:
 
 
 def _serve_captions(board, port: int, cleanup) -> None:
-    from .captions import CaptionServer
+    from .captions_server import CaptionServer
 
     try:
         server = CaptionServer(board, port=port).start()
