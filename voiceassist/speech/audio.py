@@ -13,7 +13,9 @@ naming the file; resampling is soxr's.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -104,12 +106,29 @@ def float_to_int16(f: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(f, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
 
 
-def save_wav(path, samples_int16: np.ndarray, rate: int = SAMPLE_RATE) -> None:
-    """Write mono int16 samples as a 16-bit PCM WAV file."""
+def save_wav(path, samples_int16: np.ndarray, rate: int = SAMPLE_RATE, atomic: bool = False) -> None:
+    """Write mono int16 samples as a 16-bit PCM WAV file. `atomic`: written
+    beside it and renamed, so that a reader (another process sharing a
+    cache) never sees half a file."""
     x = np.asarray(samples_int16)
     if x.dtype != np.int16:
         raise ValueError(f"save_wav expects int16 samples, got {x.dtype}")
-    soundfile.write(str(path), x.reshape(-1), int(rate), subtype="PCM_16", format="WAV")
+    path = Path(path)
+    target = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp") if atomic else path
+    soundfile.write(str(target), x.reshape(-1), int(rate), subtype="PCM_16", format="WAV")
+    if atomic:
+        os.replace(target, path)
+
+
+def read_pcm16(path) -> tuple[np.ndarray, int]:
+    """A file's samples as int16 mono at its own rate (speech output and its
+    cache keep the synthesiser's rate); AudioFormatError if unreadable."""
+    try:
+        x, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise _fail(path, exc.error_string.rstrip(".")) from None
+    mono = x[:, 0] if x.shape[1] == 1 else x.mean(axis=1).astype(np.int16)
+    return np.ascontiguousarray(mono), rate
 
 
 def seconds_of(pcm: bytes, rate: int = SAMPLE_RATE) -> float:
