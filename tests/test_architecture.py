@@ -85,6 +85,22 @@ def test_the_graph_reader_finds_a_circle():
     assert "voiceassist.speech.asr" in graph["voiceassist.speech.pocketsphinx_engine"]
 
 
+def test_every_relative_import_names_a_module_that_exists():
+    """A lazy import inside a function fails only when it runs: after a move,
+    every `from .x import y` is checked here."""
+    modules = {module_name(p) for p in PACKAGE.rglob("*.py")}
+    missing = []
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                target = ".".join(here[:len(here) - node.level + 1] + ([node.module] if node.module else []))
+                if target not in modules and not all(f"{target}.{a.name}" in modules for a in node.names):
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {target}")
+    assert not missing
+
+
 def test_no_import_circle_in_the_package():
     assert cycle_in(import_graph()) is None
 
@@ -110,3 +126,33 @@ def test_the_pure_core_does_no_io():
     for name, deps in graph.items():
         if name.startswith(("voiceassist.triage", "voiceassist.dialogue")):
             assert not {d for d in deps if d.startswith(io)}, name
+
+
+# Still over the bars (issue 23), each to be split; a file that gets under
+# its bar must leave this list (the test says so), and no other may join it.
+LONG_MODULES = {
+    "voiceassist/cli.py",  # the command line: argument parsing and the commands
+    "voiceassist/dialogue/manager.py",  # the dialogue state machine with the confirmation sub-dialogue
+}
+LONG_CLASSES = {
+    "voiceassist/dialogue/manager.py:Dialogue",
+}
+MODULE_LINES, CLASS_LINES = 400, 200
+
+
+def sizes() -> tuple[dict[str, int], dict[str, int]]:
+    modules, classes = {}, {}
+    for path in PACKAGE.rglob("*.py"):
+        name = str(path.relative_to(ROOT))
+        text = path.read_text()
+        modules[name] = len(text.splitlines())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef):
+                classes[f"{name}:{node.name}"] = node.end_lineno - node.lineno + 1
+    return modules, classes
+
+
+def test_no_module_over_400_lines_and_no_class_over_200():
+    modules, classes = sizes()
+    assert {m for m, n in modules.items() if n > MODULE_LINES} == LONG_MODULES
+    assert {c for c, n in classes.items() if n > CLASS_LINES} == LONG_CLASSES
