@@ -3,6 +3,10 @@
 Every error a user can cause (a missing file, malformed YAML, an unknown id,
 no microphone, no model) ends with one line on stderr and exit status 2,
 never a traceback.
+
+One concern, the command line, though over 400 lines: each command's
+start-up (the kiosk's screen shown before anything else can fail, its
+out-of-order screen) is what a user of that command sees.
 """
 
 from __future__ import annotations

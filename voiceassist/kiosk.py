@@ -35,6 +35,7 @@ from .captions import board_captions
 from .dialogue.manager import Dialogue, Settings as DialogueSettings, Turn
 from .session import AudioIn, Caption, Consultation, Hooks, Speaker
 from .speech.endpoint import Endpointer, EndpointSettings, NoInput, Utterance
+from .triage.engine import EMERGENCY_LEVELS
 from .triage.rules import Prompts, Rules
 
 log = logging.getLogger("voiceassist.kiosk")
@@ -237,7 +238,7 @@ class Kiosk:
             self.board.outcome(a.level, self.prompts.text("levels", a.level), list(turn.say), a.emergency)
         elif turn.instruction:
             for s in turn.say:
-                if s in {self.prompts.text("levels", lvl) for lvl in ("ambulance", "emergency")}:
+                if s in {self.prompts.text("levels", lvl) for lvl in EMERGENCY_LEVELS}:
                     self.board.assistant(s, kind="instruction")
         if turn.listen is not None and turn.listen.kind == "offer" and turn.assessment is not None:
             a = turn.assessment

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .rules import Condition, DispositionRule, Question, Rules
+from .schema import EMERGENCY_LEVELS
 
 YES, NO, UNKNOWN, UNCLEAR = "yes", "no", "unknown", "unclear"
-EMERGENCY_LEVELS = ("ambulance", "emergency")
 LIKELY_SHARE = 0.5  # a cause is named when it scores at least half of the leading one
 
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from ..yamlfile import ConfigError, read_yaml
 from .prompts import Prompts, default_prompts_path, emergency_number, load_prompts
-from .schema import ANSWERS, COMMANDS, GROUPS, LEVELS, RED_FLAG_GROUPS, RULES_SCHEMA, schema_check
+from .schema import ANSWERS, COMMANDS, EMERGENCY_LEVELS, GROUPS, LEVELS, RED_FLAG_GROUPS, RULES_SCHEMA, schema_check
 
 # Also imported from here: the rules and their prompts are loaded as one.
 __all__ = ["ANSWERS", "COMMANDS", "ConfigError", "LEVELS", "Prompts", "Rules", "default_prompts_path",
@@ -349,7 +349,7 @@ def _build_rules(path: Path, data: dict) -> Rules:
         advice_list(f"contributing_advice.{fid}", [aid])
     safety_net = {k: advice_list(f"safety_net.{k}", v) for k, v in data["safety_net"].items()}
     for lvl in LEVELS:
-        if lvl in ("ambulance", "emergency"):
+        if lvl in EMERGENCY_LEVELS:
             if lvl in safety_net:
                 fail(f"safety_net.{lvl}", "an emergency outcome has no safety net: it is the emergency")
         elif lvl not in safety_net:

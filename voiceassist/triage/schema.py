@@ -16,7 +16,8 @@ from ..yamlfile import ConfigError
 
 LEVELS = ("ambulance", "emergency", "urgent", "doctor", "self_care")
 GROUPS = ("ambulance", "emergency", "urgent", "doctor", "risk", "pattern")
-RED_FLAG_GROUPS = ("ambulance", "emergency")
+EMERGENCY_LEVELS = ("ambulance", "emergency")  # an emergency instruction, said at once
+RED_FLAG_GROUPS = EMERGENCY_LEVELS  # findings that can raise the level to an emergency
 ANSWERS = ("yes", "no", "unknown")
 COMMANDS = ("repeat", "help", "go_back", "stop", "slower", "faster", "louder", "quieter")
 
