@@ -277,6 +277,7 @@ def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
                 rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
                 speaker=speaker, noise=noise, snr_db=snr_db if noise is not None else None,
                 realtime=args.realtime, mishearing=mishearing, settings=app.dialogue_settings(settings),
+                allow_barge_in=settings.barge_in,
             ))
         finally:
             if speaker is not None:

@@ -34,9 +34,13 @@ def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, s
 def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser, tts, *,
                    endpoint=None, settings: Settings | None = None, speaker=None, noise=None, snr_db=None,
                    realtime: bool = False, barge_in: bool = False, silent: bool = False, seed: int = 0,
+                   allow_barge_in: bool = True,
                    captions=None, mishearing: Mishearing | None = None):
     """A consultation with spoken answers: the same endpointer, recogniser,
-    dialogue and speech output as a live session (replay --bank)."""
+    dialogue and speech output as a live session (replay --bank).
+    `barge_in`: the patient answers over the questions; `allow_barge_in`:
+    the session lets them (the `barge_in` setting of run and kiosk).
+    `settings`: the dialogue's bars, as run and kiosk get them."""
     from ..bank import SpokenInput
     from ..speech.playback import SampleClockSpeaker
     from ..session import Consultation, Hooks
@@ -53,7 +57,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
 
     consultation = Consultation(
         dialogue, recogniser, tts, speaker, mouth, endpoint,
-        captions=captions or (lambda caption: None), barge_in=True,
+        captions=captions or (lambda caption: None), barge_in=allow_barge_in,
         hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn),
     )
     consultation.run()
