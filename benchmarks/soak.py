@@ -39,7 +39,8 @@ def main() -> int:
     from test_kiosk import Visitors, make_kiosk, serve  # the kiosk test's visitors, reused
 
     from voiceassist.bank import Bank, SpokenInput
-    from voiceassist.captions import CaptionBoard, CaptionServer
+    from voiceassist.captions import CaptionBoard
+    from voiceassist.captions_server import CaptionServer
     from voiceassist.replay import load_cases
     from voiceassist.settings import Settings
     from voiceassist.triage.rules import load

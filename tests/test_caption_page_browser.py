@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-from voiceassist.captions import CaptionBoard, CaptionServer, board_captions
+from voiceassist.captions import CaptionBoard, board_captions
+from voiceassist.captions_server import CaptionServer
 from voiceassist.session import Caption
 
 pytestmark = pytest.mark.slow  # a real browser

@@ -14,7 +14,8 @@ from importlib import resources
 
 import pytest
 
-from voiceassist.captions import CaptionBoard, CaptionServer, board_captions
+from voiceassist.captions import CaptionBoard, board_captions
+from voiceassist.captions_server import CaptionServer
 from voiceassist.session import Caption
 
 IDLE = "Say “hello” to start."

@@ -14,7 +14,8 @@ import pytest
 
 from voiceassist.bank import Bank, SpokenInput
 from voiceassist.speech.playback import SampleClockSpeaker
-from voiceassist.captions import CaptionBoard, CaptionServer
+from voiceassist.captions import CaptionBoard
+from voiceassist.captions_server import CaptionServer
 from voiceassist.dialogue.manager import Dialogue
 from voiceassist.kiosk import Kiosk
 from voiceassist.replay import BankPatient, Case, Recorder, TextPatient, run_case

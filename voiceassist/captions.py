@@ -18,8 +18,6 @@ import secrets
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
-from .captions_server import CaptionServer  # noqa: F401 - the board and its server, imported together
-
 if TYPE_CHECKING:
     from .session.ports import Caption
 

@@ -35,7 +35,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # typing only: captions.py imports this module
+if TYPE_CHECKING:
     from .captions import CaptionBoard
 
 log = logging.getLogger("voiceassist.captions")
