@@ -131,7 +131,7 @@ class Visitors:
         case = self.queue.pop(0)
         self.person = ScriptedPerson(self.rules, self.prompts, case, self.mouth, self.recogniser,
                                      self.quits_after.get(case.id))
-        self.recogniser.then(" ".join(self.prompts.data["kiosk"]["start"][0].lower().split()))
+        self.recogniser.then(" ".join(self.prompts.start_phrases[0].lower().split()))
         self.mouth.speak(burst(seed=99))
 
     def before_listen(self, listen) -> None:

@@ -44,19 +44,7 @@ def check_vocabulary(recogniser: Recogniser, prompts: Prompts) -> None:
 
 def every_sentence(rules: Rules, prompts: Prompts) -> list[str]:
     """The fixed sentences, to synthesise ahead of time so questions start at once."""
-    p = prompts
-    out = [p.say("welcome"), p.say("how_to_answer")]
-    for q in rules.questions:
-        out += [p.text("questions", q.id, k) for k in ("ask", "again", "help")]
-        if q.follow_up:
-            out += [p.text("findings", f, "ask") for f in q.findings]
-    for key, value in p.data["say"].items():
-        if "{" not in str(value):
-            out += [value] if isinstance(value, str) else list(value)
-    out += [p.text("levels", lvl) for lvl in rules.levels]
-    out += [p.text("advice", a) for a in p.data["advice"]]
-    out += [v for v in p.data["outcome"].values() if "{" not in v]
-    return list(dict.fromkeys(out))
+    return prompts.fixed_sentences(rules)
 
 
 def endpoint_settings(settings: Settings) -> EndpointSettings:

@@ -157,7 +157,7 @@ class Kiosk:
         self.speaker = SafeSpeaker(speaker, board.status, prompts, self.stats)
         self.audio_in = RecoveringInput(audio_in, board.status, prompts, self.stats, sleep)
         self.endpoint = endpoint or EndpointSettings()
-        self.start_phrases = list(start_phrases or prompts.data["kiosk"]["start"])
+        self.start_phrases = list(start_phrases or prompts.start_phrases)
         self.idle_timeout_s = idle_timeout_s
         self.transcripts = Path(transcripts) if transcripts else None
         self.dialogue_settings = dialogue_settings or DialogueSettings()

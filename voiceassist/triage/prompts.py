@@ -61,6 +61,28 @@ class Prompts:
         """The same prompts telling the person to call `number` (checked)."""
         return dataclasses.replace(self, data={**self.data, "emergency_number": emergency_number(number)})
 
+    @property
+    def start_phrases(self) -> list[str]:
+        """What starts a consultation at the kiosk ("hello", "start")."""
+        return list(self.data["kiosk"]["start"])
+
+    def fixed_sentences(self, rules: Rules) -> list[str]:
+        """Every sentence that is the same for everyone (no person's answers in
+        it), in the order first said: synthesised ahead so that questions
+        start at once, and the only ones the kiosk keeps on disk."""
+        out = [self.say("welcome"), self.say("how_to_answer")]
+        for q in rules.questions:
+            out += [self.text("questions", q.id, k) for k in ("ask", "again", "help")]
+            if q.follow_up:
+                out += [self.text("findings", f, "ask") for f in q.findings]
+        for value in self.data["say"].values():
+            if "{" not in str(value):
+                out += [value] if isinstance(value, str) else list(value)
+        out += [self.text("levels", lvl) for lvl in rules.levels]
+        out += [self.text("advice", a) for a in self.data["advice"]]
+        out += [v for v in self.data["outcome"].values() if "{" not in v]
+        return list(dict.fromkeys(out))
+
     def canonical(self, value: str, finding: str | None = None) -> str:
         """The first phrase for an answer, an option or a command."""
         if value in self.data["answers"]:
