@@ -200,3 +200,25 @@ def test_the_kiosk_waits_out_a_missing_microphone(rules, prompts):
     assert k.stats.mic_failures == 1 and flaky.reopens == 3
     assert prompts.text("kiosk", "mic_lost") in statuses and statuses[-1] is None
     assert k.stats.endings == {"completed": 1}
+
+
+def test_speech_over_a_question_cuts_it_short_only_when_the_dialogue_would_take_it(rules, prompts):
+    """Barge-in asks the dialogue's policy (Dialogue.hearing(...).fair), not a
+    confidence literal: an answer the engines disagree on never stops the
+    question, however confident; the same answer agreed on does (issue 23)."""
+    from voiceassist.session import BargeIn
+
+    recogniser = ScriptedRecogniser()
+    dialogue = Dialogue(rules, prompts, models={})
+    listen = dialogue.start().listen
+    captions = []
+    c = Consultation(dialogue, recogniser, SilentTTS(), SampleClockSpeaker(), SpokenInput(), QUICK,
+                     captions=captions.append)
+    watcher = BargeIn(c.listening, dialogue, c.speaker, listen)
+    speech = burst().tobytes()
+    recogniser.then(Recognition("yes", 0.99, "scripted", agreed=False))
+    assert watcher.heard_in(speech, final=True) is None
+    recogniser.then(Recognition("yes", 0.99, "scripted", agreed=True))
+    heard = watcher.heard_in(speech, final=True)
+    assert heard is not None and heard.text == "yes" and heard.agreed is True
+    assert Caption("heard", "yes", confidence=0.99, agreed=True, while_speaking=True) in captions
