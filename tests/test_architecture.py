@@ -2,8 +2,8 @@
 themselves, so a reader can take each room on its own.
 
 The graph is read from the source with ast (every import, also the ones
-inside functions: a lazy import is still a dependency), not by importing.
-Imports under `if TYPE_CHECKING:` are left out: they never run."""
+inside functions, a lazy import being still a dependency, and the ones for
+typing only, which a reader follows all the same), not by importing."""
 
 import ast
 from pathlib import Path
@@ -18,11 +18,6 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def import_graph() -> dict[str, set[str]]:
     """Module -> the voiceassist modules it imports."""
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
@@ -30,12 +25,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
         deps = set()
-        tree = ast.parse(path.read_text(), str(path))
-        typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and _is_type_checking(block.test)
-                       for stmt in block.body for n in ast.walk(stmt)}
-        for node in ast.walk(tree):
-            if id(node) in typing_only:
-                continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name in modules}
             elif isinstance(node, ast.ImportFrom):

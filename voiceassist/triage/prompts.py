@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..yamlfile import ConfigError, read_yaml
 from .schema import LEVELS, PROMPTS_SCHEMA, schema_check
 
-if TYPE_CHECKING:  # typing only: rules.py imports this module
-    from .rules import Rules
+if TYPE_CHECKING:
+    from .model import Rules
 
 EMERGENCY_NUMBER = re.compile(r"[0-9]{2,6}")  # 999, 112, 911, 000, 0112...: always text
 

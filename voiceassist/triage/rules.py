@@ -4,144 +4,25 @@ The file is checked at start-up: first its shape (schema.py), then every
 cross-reference (a finding named in a rule exists, every cause has
 advice...). The first problem found raises `ConfigError` whose message is
 one line naming the file, the entry and the problem. Nothing starts on
-invalid rules. `load` loads the rules and their prompts (prompts.py).
+invalid rules. The rules as data are model.py; `load` loads the rules and
+their prompts (prompts.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..yamlfile import ConfigError, read_yaml
+from .model import Advice, Cause, Condition, DispositionRule, Finding, Question, Rules
 from .prompts import Prompts, default_prompts_path, emergency_number, load_prompts
-from .schema import ANSWERS, COMMANDS, EMERGENCY_LEVELS, GROUPS, LEVELS, RED_FLAG_GROUPS, RULES_SCHEMA, schema_check
+from .schema import ANSWERS, COMMANDS, EMERGENCY_LEVELS, GROUPS, LEVELS, RULES_SCHEMA, schema_check
 
 # Also imported from here: the rules and their prompts are loaded as one.
-__all__ = ["ANSWERS", "COMMANDS", "ConfigError", "LEVELS", "Prompts", "Rules", "default_prompts_path",
+__all__ = ["ANSWERS", "Advice", "COMMANDS", "Cause", "Condition", "ConfigError", "DispositionRule", "Finding", "LEVELS",
+           "Prompts", "Question", "Rules", "default_prompts_path",
            "default_rules_path", "emergency_number", "load", "load_prompts", "load_rules"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    id: str
-    group: str
-    kind: str = "yes_no"  # or "choice"
-    options: tuple[str, ...] = ()
-
-    @property
-    def red_flag(self) -> bool:
-        return self.group in RED_FLAG_GROUPS
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One clause of a rule; see the comment above disposition_rules."""
-
-    kind: str  # any | none | at_least | pain_location
-    findings: frozenset[str] = frozenset()
-    count: int = 1
-    places: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class DispositionRule:
-    id: str
-    level: str
-    conditions: tuple[Condition, ...]
-    safety: bool = False
-    names: tuple[str, ...] = ()  # causes named first when this rule holds
-    rule_out: tuple[str, ...] = ()  # causes named first, as something to rule out today
-
-    def mentions(self, finding_id: str) -> bool:
-        if finding_id == "pain_location":
-            return any(c.kind == "pain_location" for c in self.conditions)
-        return any(finding_id in c.findings for c in self.conditions if c.kind != "none")
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    findings: tuple[str, ...]
-    group: str
-    kind: str = "yes_no"
-    options: tuple[str, ...] = ()
-    follow_up: bool = False
-
-    @property
-    def red_flag(self) -> bool:
-        return self.group in RED_FLAG_GROUPS
-
-    @property
-    def shared(self) -> bool:
-        return len(self.findings) > 1
-
-
-@dataclass(frozen=True)
-class Cause:
-    """See the comment above `causes` in rules.yaml."""
-
-    id: str
-    points: Mapping[str, float]  # finding id, or "pain_location=<option>"
-    defining: frozenset[str]  # named only when one of these is yes
-    places: tuple[str, ...] = ()  # empty: any place
-    least_level: str | None = None  # a serious cause: never named in a less urgent outcome
-    advice: tuple[str, ...] = ()
-    elsewhere: frozenset[str] = frozenset()  # the places it does not explain
-
-    @property
-    def serious(self) -> bool:
-        return self.least_level is not None
-
-    def explains(self, place: str | None) -> bool:
-        """Whether pain in this place can come from this cause. An unknown
-        or unclear place does not rule it out."""
-        return place not in self.elsewhere
-
-
-@dataclass(frozen=True)
-class Advice:
-    """One advice sentence and when it may be said (see `advice` in rules.yaml)."""
-
-    id: str
-    for_: str = "any"  # home | until_seen | any
-    only_if_yes: frozenset[str] = frozenset()
-    not_with_causes: frozenset[str] = frozenset()
-    not_with: frozenset[str] = frozenset()  # made symmetric at load time
-
-
-@dataclass(frozen=True)
-class Rules:
-    path: str
-    levels: tuple[str, ...]
-    findings: Mapping[str, Finding]
-    sets: Mapping[str, tuple[str, ...]]
-    disposition_rules: tuple[DispositionRule, ...]
-    questions: tuple[Question, ...]
-    causes: Mapping[str, Cause]
-    level_advice: Mapping[str, tuple[str, ...]]
-    contributing_advice: Mapping[str, str]
-    advice: Mapping[str, Advice] = field(default_factory=dict)
-    safety_net: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    max_advice: Mapping[str, int] = field(default_factory=dict)
-    strong_support: float = 3.0
-
-    def question(self, qid: str) -> Question:
-        return next(q for q in self.questions if q.id == qid)
-
-    def question_of(self, finding_id: str) -> Question:
-        return next(q for q in self.questions if finding_id in q.findings)
-
-    def more_urgent(self, a: str, b: str) -> bool:
-        return self.levels.index(a) < self.levels.index(b)
-
-    def advice_ids(self) -> set[str]:
-        ids = {a for c in self.causes.values() for a in c.advice}
-        ids |= {a for v in self.level_advice.values() for a in v}
-        ids |= {a for v in self.safety_net.values() for a in v}
-        ids |= set(self.contributing_advice.values())
-        return ids | set(self.advice)
 
 
 def default_rules_path() -> Path:
