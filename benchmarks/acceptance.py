@@ -190,6 +190,19 @@ def per_condition(hearings, bars: dict, title: str) -> None:
     print(f"\nSentences that are not answers: {len(nots)} heard as a phrase, {len(taken)} of them taken at once.")
 
 
+FITTED = ("pocketsphinx+whisper", "pocketsphinx", "whisper")
+# pocketsphinx alone: its features cannot tell a fan from babble (only the
+# measured SNR), so its model puts every yes or no heard in noise at 25-45%
+# wrong, where in fan noise 10% are (tuning set, yes/no questions): no answer
+# in any noise is firm or even a vote, every red flag reaches the cap and
+# counts as yes, and in the fixtures' fan noise at 10 dB every public
+# vignette ended "call an ambulance" (measured). It keeps its confidence bars
+# (policy.by_confidence: never firm in noise, a red flag's "no" heard twice),
+# measured safe before: no red flag lowered, clean or in noise.
+NOT_ADOPTED = {"pocketsphinx": "cannot tell fan from babble; keeps its confidence bars"}
+ADOPTED = tuple(e for e in FITTED if e not in NOT_ADOPTED)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tuning", nargs="+", default=[str(ROOT / "benchmarks/calibration/tuning.csv")])
@@ -201,12 +214,14 @@ def main() -> None:
         raise SystemExit("no tuning rows: run benchmarks/calibration.py --set tuning first")
     print(f"{len(tuning)} tuning rows, {len(report)} report rows")
     engines = {}
-    for engine in ("pocketsphinx+whisper", "pocketsphinx", "whisper"):
+    for engine in FITTED:
         spec = fit_engine(engine, tuning)
         on_tuning = judged(engine, spec, tuning)
         spec["bars"] = choose_bars(on_tuning)
-        engines[engine] = spec
-        print(f"\n## {engine}\n\nbars (chance wrong): {spec['bars']}")
+        if engine in ADOPTED:
+            engines[engine] = spec
+        print(f"\n## {engine}{'' if engine in ADOPTED else ' (fitted, not adopted: ' + NOT_ADOPTED[engine] + ')'}"
+              f"\n\nbars (chance wrong): {spec['bars']}")
         reliability(on_tuning, f"{engine}, tuning set")
         per_condition(on_tuning, spec["bars"], f"{engine}, tuning set")
         if report:

@@ -37,7 +37,7 @@ def yes_no(prompts):
 
 def test_the_packaged_models_load_with_ordered_bars():
     models = load()
-    assert {PAIR, "pocketsphinx", "whisper"} <= set(models)
+    assert {PAIR, "whisper"} <= set(models) and "pocketsphinx" not in models  # see acceptance.py NOT_ADOPTED
     for model in models.values():
         assert 0 <= model.bars.firm <= model.bars.fair <= model.bars.weak < 1
         assert model.bars.firm <= model.bars.vote <= model.bars.weak

@@ -82,12 +82,15 @@ class Bars:
       within firm: its square root when not given);
     fair: any other answer taken on one hearing (wrong at most 1% of the
       time, on the tuning set);
-    weak: read back."""
+    weak: read back.
+    calibrated: the chances are measured ones (a fitted model), so two
+    hearings' chances can be multiplied; a recogniser's raw confidence is not."""
 
     firm: float
     fair: float
     weak: float
     vote: float = -1.0
+    calibrated: bool = True
 
     def __post_init__(self):
         if self.vote < 0:

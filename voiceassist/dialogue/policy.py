@@ -110,7 +110,7 @@ def hear(heard: Heard, vocab: dict, s: Settings, models: Mapping[str, EngineMode
 def confidence_bars(s: Settings) -> Bars:
     """The bars for an engine without a model: its confidence, as chances."""
     return Bars(firm=1 - s.red_flag_no_accept, fair=1 - s.confirm_below, weak=1 - s.reject_below,
-                vote=1 - s.confirm_below)
+                vote=1 - s.confirm_below, calibrated=False)
 
 
 def by_confidence(heard: Heard, vocab: dict, s: Settings) -> Hearing:
@@ -170,9 +170,11 @@ def vote(h: Hearing, pending: Hearing | None = None) -> Vote:
     agrees with it is a vote when the chance that both are wrong is within the
     firm bar: "no" heard at 3% and then at 16% in babble is a no (the product
     of two hearings' chances is conservative: of 1,304 such pairs on the
-    tuning set it predicts 10.7 wrong and none was; acceptance.py)."""
+    tuning set it predicts 10.7 wrong and none was; acceptance.py). Only
+    for measured chances: a raw confidence is not a probability."""
     bar = h.bars.vote
-    if pending is not None and h.value is not None and pending.value == h.value and pending.p_wrong > 0:
+    if (pending is not None and h.bars.calibrated and h.value is not None and pending.value == h.value
+            and pending.p_wrong > 0):
         bar = min(h.bars.weak, max(bar, h.bars.firm / pending.p_wrong))
     if h.value is None or h.p_wrong > bar:
         return Vote.UNHEARD
