@@ -319,6 +319,17 @@ def test_a_doubtful_yes_to_a_read_back_asks_the_question_again(d, prompts):
     assert any(d.answers.get(f) == "yes" for f in question.findings)
 
 
+def test_a_soft_yes_to_the_read_back_of_a_fair_hearing_is_taken(d, prompts):
+    """The Caribbean voice in a quiet room: "yeah" heard at 0.35, read back,
+    and "yep" at 0.59 to the read-back. Neither alone is sure; both wrong
+    together is unlikely, so the answer is taken, not asked to its cap."""
+    turn = _at_a_cause_question(d)
+    question = turn.listen
+    assert d.handle(Heard("yeah", confidence=0.35)).listen.kind == "confirm"
+    d.handle(Heard("yep", confidence=0.59))
+    assert any(d.answers.get(f) == "yes" for f in question.findings)
+
+
 def test_a_doubtful_stop_is_not_taken_for_stopping(d, prompts):
     """Babble: one engine heard "quit", the other "yes". The person is not
     asked whether to stop: the question is asked again."""

@@ -22,6 +22,8 @@ No audio, no clock, no printing: `start()` and `handle(event)` return a
 
 from __future__ import annotations
 
+import math
+
 from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
@@ -169,7 +171,7 @@ class Dialogue:
             if h.value == YES and h.fair:
                 return self._end("stopped", [self.prompts.say("stop")])
             return self._back([])
-        if h.value == YES and h.fair:
+        if h.value == YES and self._confirms(h, event, listen.confirming):
             return self._accept(listen.confirming, listen.confirming, event.confidence)
         if h.value == NO and h.weak:
             self.rejected.add(listen.confirming)
@@ -177,6 +179,22 @@ class Dialogue:
         # Anything else: the question itself is asked again. A new hearing of
         # the answer tells more than a yes or no to the read-back.
         return self._back([self.prompts.say("try_again")])
+
+    def _confirms(self, yes: Hearing, event: Heard, value: str) -> bool:
+        """A "yes" to "I heard X. Is that right?" takes X when the chance that
+        X is wrong and the yes is wrong too is within the bar (a "no" that
+        could raise the level: the firm bar). A yes too faint to count alone
+        still confirms an answer heard fairly well: a soft "yep" to the
+        read-back of a "yeah" was never taken, and the question was asked to
+        its cap (the Caribbean voice, quiet room, measured). Two engines
+        that disagree on the yes, without a model to weigh it: not a yes."""
+        strict = value == NO and self.return_to is not None and self.return_to.raises_level
+        bar = yes.bars.firm if strict else yes.bars.fair
+        answer = math.prod(e.p_wrong for e in self.hearings if e.value == value)
+        if yes.p_wrong <= bar:
+            return True
+        weighed = yes.bars.calibrated or event.agreed is not False
+        return weighed and yes.weak and answer * yes.p_wrong <= bar
 
     # -- answers ------------------------------------------------------------
 
