@@ -11,7 +11,7 @@ import pytest
 from voiceassist.dialogue import answers as answer_text
 from voiceassist.dialogue.evidence import default_models, load
 from voiceassist.dialogue.manager import Dialogue, Heard
-from voiceassist.dialogue.policy import Settings, hear
+from voiceassist.dialogue.policy import DialogueSettings, hear
 
 from conftest import ROOT
 
@@ -76,7 +76,7 @@ def test_a_sure_answer_is_taken_when_the_other_engine_is_lost(yes_no):
     "no". Capped at 0.69 as a disagreement, it used to be read back."""
     heard = Heard("go back", 0.69, 30.0, engine=PAIR, agreed=False,
                   evidence=evidence("command:go_back", 0.0005, "answer:no", 0.9999, 12.0))
-    h = hear(heard, yes_no, Settings(), default_models())
+    h = hear(heard, yes_no, DialogueSettings(), default_models())
     assert (h.kind, h.value) == ("answer", "no") and h.fair
 
 
@@ -101,7 +101,7 @@ def test_agreement_in_babble_is_weighed_less_than_in_a_quiet_room(yes_no):
     assert quiet <= pair.bars.firm < babble
 
 
-@pytest.mark.parametrize("settings", [Settings(confirm_below=0.6), Settings(confirm_below=0.8)])
+@pytest.mark.parametrize("settings", [DialogueSettings(confirm_below=0.6), DialogueSettings(confirm_below=0.8)])
 @pytest.mark.parametrize("snr", [None, 40.0, 10.0])
 def test_a_disagreement_is_never_taken_on_the_confidence_bars_alone(rules, prompts, settings, snr):
     """Issue 23: the pair's agreement used to reach the dialogue only as a

@@ -2,7 +2,7 @@
 
 import pytest
 
-from voiceassist.dialogue.manager import Dialogue, Heard, Settings, Silence, Timeout
+from voiceassist.dialogue.manager import Dialogue, Heard, DialogueSettings, Silence, Timeout
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ def test_a_faint_red_flag_yes_is_never_dropped(d, prompts):
 
 
 def test_a_weak_answer_is_read_back_and_a_second_like_it_taken(rules, prompts):
-    d = Dialogue(rules, prompts, Settings())
+    d = Dialogue(rules, prompts, DialogueSettings())
     answer_until(d, "pain_location")
     turn = d.handle(Heard("calf", confidence=0.5))
     assert turn.listen.kind == "confirm"
@@ -218,7 +218,7 @@ def test_a_weak_answer_is_read_back_and_a_second_like_it_taken(rules, prompts):
 def test_a_guess_then_a_weak_answer_alike_is_read_back(rules, prompts):
     """Taken only when the chance both hearings are wrong (0.8 x 0.5) is within
     the bar (0.3): here it is not, so it is read back."""
-    d = Dialogue(rules, prompts, Settings())
+    d = Dialogue(rules, prompts, DialogueSettings())
     answer_until(d, "pain_location")
     assert d.handle(Heard("calf", confidence=0.2)).say[0] == prompts.say_list("no_match")[0]
     turn = d.handle(Heard("calf", confidence=0.5))

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceassist.dialogue.manager import Dialogue, Heard, Settings, Silence
+from voiceassist.dialogue.manager import Dialogue, Heard, DialogueSettings, Silence
 from voiceassist.dialogue.policy import RED_FLAG_TABLE, Stage, Vote
 from voiceassist.replay import Case, Mishearing, TextPatient, load_cases, run_case
 from voiceassist.triage.engine import EMERGENCY_LEVELS, NO, UNCLEAR, YES
@@ -21,7 +21,7 @@ from voiceassist.triage.rules import load
 from conftest import VIGNETTES
 
 RULES, PROMPTS = load()
-CAP = Settings().max_prompts
+CAP = DialogueSettings().max_prompts
 
 # What a recogniser can hand the dialogue, for each way the policy reads a red flag's answer.
 QUIET, NOISY = 40.0, 10.0
@@ -213,4 +213,4 @@ def test_no_sequence_of_hearings_takes_a_fifth_prompt(events):
 def bound():
     """Every question and every finding of a shared one, each at the cap, and the offer."""
     prompts = sum(1 + (len(q.findings) if q.shared else 0) for q in RULES.questions)
-    return prompts * CAP + Settings().max_repeats + 2
+    return prompts * CAP + DialogueSettings().max_repeats + 2

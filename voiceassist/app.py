@@ -57,7 +57,7 @@ def endpoint_settings(settings: Settings) -> EndpointSettings:
 
 
 def dialogue_settings(settings: Settings):
-    from .dialogue.manager import Settings as DialogueSettings
+    from .dialogue.policy import DialogueSettings
 
     return DialogueSettings(reject_below=settings.reject_below, confirm_below=settings.confirm_below,
                             red_flag_no_accept=settings.red_flag_no_accept)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from .captions import board_captions
-from .dialogue.manager import Dialogue, Settings as DialogueSettings, Turn
+from .dialogue.manager import Dialogue, DialogueSettings, Turn
 from .session import AudioIn, Caption, Consultation, Hooks, Speaker
 from .speech.endpoint import Endpointer, EndpointSettings, NoInput, Utterance
 from .triage.engine import EMERGENCY_LEVELS

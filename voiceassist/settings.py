@@ -23,7 +23,7 @@ from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .dialogue.policy import Settings as DialogueSettings
+from .dialogue.policy import DialogueSettings
 from .speech.engines import ENGINES
 from .speech.playback import GAIN_MAX, GAIN_MIN
 from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN, default_cache_dir

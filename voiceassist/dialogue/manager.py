@@ -7,7 +7,7 @@ grammar), process it (policy.py decides: take it, read it back, or ask
 again), with escalating reprompts and a hard cap on prompts per question.
 
 What is bounded, and where the safe reading is taken:
-- no question takes more than `Settings.max_prompts` prompts (asks, asks
+- no question takes more than `DialogueSettings.max_prompts` prompts (asks, asks
   again, read-backs, repeats), whatever happens; at the cap the answer is
   "unclear" (triage/engine.py: a red flag counts as yes, nothing else lowers
   the level) and the consultation goes on;
@@ -35,9 +35,9 @@ from . import answers as answer_text
 from .events import Filled, Heard, Listen, Silence, Timeout, Turn
 from .outcome import outcome_sentences, stop_sentences
 from .evidence import EngineModel, default_models
-from .policy import ACCEPT, READ_BACK, Hearing, Settings, Stage, Vote, decide, hear, red_flag_step, vote
+from .policy import ACCEPT, READ_BACK, Hearing, DialogueSettings, Stage, Vote, decide, hear, red_flag_step, vote
 
-__all__ = ["Dialogue", "Filled", "Heard", "Listen", "Settings", "Silence", "Timeout", "Turn"]
+__all__ = ["Dialogue", "Filled", "Heard", "Listen", "DialogueSettings", "Silence", "Timeout", "Turn"]
 
 
 @dataclass
@@ -54,10 +54,10 @@ class _Snapshot:
 
 
 class Dialogue:
-    def __init__(self, rules: Rules, prompts: Prompts, settings: Settings | None = None,
+    def __init__(self, rules: Rules, prompts: Prompts, settings: DialogueSettings | None = None,
                  models: Mapping[str, EngineModel] | None = None):
         self.rules, self.prompts = rules, prompts
-        self.settings = settings or Settings()
+        self.settings = settings or DialogueSettings()
         self.models = default_models() if models is None else models  # the acceptance models, by engine
         self.answers: dict[str, str] = {}
         self.via: dict[str, str] = {}  # finding -> the shared question whose answer it came from

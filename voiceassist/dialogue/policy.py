@@ -16,7 +16,7 @@ A question's hearings so far then decide, with no other rule anywhere:
   read back when only fairly likely.
 
 Every question has a cap on prompts (asks, asks again, read-backs, repeats):
-`Settings.max_prompts`. At the cap the dialogue takes the safe reading
+`DialogueSettings.max_prompts`. At the cap the dialogue takes the safe reading
 ("unclear": a red flag counts as yes, see triage/engine.py).
 
 Pure: no audio, no clock.
@@ -36,7 +36,7 @@ from .evidence import Bars, EngineModel
 
 
 @dataclass(frozen=True)
-class Settings:
+class DialogueSettings:
     """Confidence bars (VoiceXML-style reject / confirm / accept) and limits."""
 
     # For an engine without a fitted model (evidence.py), its confidence:
@@ -90,7 +90,7 @@ class Hearing:
 NOTHING = "nothing"
 
 
-def hear(heard: Heard, vocab: dict, s: Settings, models: Mapping[str, EngineModel]) -> Hearing:
+def hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, EngineModel]) -> Hearing:
     """What was heard, and the chance it is wrong.
 
     With a model for the engine (evidence.py) the meaning and the chance come
@@ -107,13 +107,13 @@ def hear(heard: Heard, vocab: dict, s: Settings, models: Mapping[str, EngineMode
     return Hearing(parsed.value, parsed.kind, p_wrong, model.bars)
 
 
-def confidence_bars(s: Settings) -> Bars:
+def confidence_bars(s: DialogueSettings) -> Bars:
     """The bars for an engine without a model: its confidence, as chances."""
     return Bars(firm=1 - s.red_flag_no_accept, fair=1 - s.confirm_below, weak=1 - s.reject_below,
                 vote=1 - s.confirm_below, calibrated=False)
 
 
-def by_confidence(heard: Heard, vocab: dict, s: Settings) -> Hearing:
+def by_confidence(heard: Heard, vocab: dict, s: DialogueSettings) -> Hearing:
     """A hearing's chance of being wrong from the recogniser's one confidence
     figure. When the recogniser heard nothing in the grammar, its rejected
     guess counts, as a hearing too faint to be taken alone. In noise that

@@ -4,7 +4,7 @@ live session (`run_case_voice`)."""
 
 from __future__ import annotations
 
-from ..dialogue.manager import Dialogue, Settings, Turn
+from ..dialogue.manager import Dialogue, DialogueSettings, Turn
 from ..errors import with_kind
 from ..triage.rules import Prompts, Rules
 from .cases import Case, Mishearing
@@ -12,7 +12,7 @@ from .patients import BankPatient, Patient, TextPatient
 from .report import Recorder, Result
 
 
-def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, settings: Settings | None = None) -> Result:
+def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, settings: DialogueSettings | None = None) -> Result:
     """A consultation with typed answers (replay --text)."""
     recorder = Recorder(rules, case)
     dialogue = Dialogue(rules, prompts, settings)
@@ -32,7 +32,7 @@ def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, s
 
 
 def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser, tts, *,
-                   endpoint=None, settings: Settings | None = None, speaker=None, noise=None, snr_db=None,
+                   endpoint=None, settings: DialogueSettings | None = None, speaker=None, noise=None, snr_db=None,
                    realtime: bool = False, barge_in: bool = False, silent: bool = False, seed: int = 0,
                    allow_barge_in: bool = True,
                    captions=None, mishearing: Mishearing | None = None):
