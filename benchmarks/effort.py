@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 
 from voiceassist.bank import SampleClockSpeaker
+from voiceassist.triage.engine import UNCLEAR
 
 
 def consultation(result) -> dict:
@@ -22,7 +23,9 @@ def consultation(result) -> dict:
     questions: the distinct questions among them; extra = prompts - questions;
     most: the most prompts spent on one question;
     answers: answers the dialogue took (filled); right_first: those right,
-    whose question was prompted once; wrong: those not what the person meant."""
+    whose question was prompted once; wrong: those taken as something the
+    person did not mean; unclear: those never understood, taken at the cap of
+    prompts as the safe reading (triage.md, "Unknown answers")."""
     prompts = result.prompts
     filled = result.turns
     return {
@@ -33,7 +36,8 @@ def consultation(result) -> dict:
         "answers": len(filled),
         "right_first": sum(t["meant"] == t["answer"] and prompts[(t["question"], tuple(t["findings"]))] == 1
                            for t in filled),
-        "wrong": sum(t["meant"] != t["answer"] for t in filled),
+        "wrong": sum(t["meant"] != t["answer"] != UNCLEAR for t in filled),
+        "unclear": sum(t["answer"] == UNCLEAR != t["meant"] for t in filled),
         "seconds": getattr(result, "seconds", None),
         "speaking_seconds": getattr(result, "speaking_seconds", None),
     }
@@ -50,6 +54,7 @@ def summary(efforts: list[dict]) -> dict:
         "prompts": med_max("prompts"), "extra": med_max("extra"), "most": max(e["most"] for e in efforts),
         "right_first": sum(e["right_first"] for e in efforts) / max(1, answers),
         "wrong": sum(e["wrong"] for e in efforts) / max(1, answers),
+        "unclear": sum(e["unclear"] for e in efforts) / max(1, answers),
         "seconds": med_max("seconds"),
     }
 

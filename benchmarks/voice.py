@@ -125,6 +125,7 @@ def _accuracy_rows(job: tuple) -> list[dict]:
                                      and {t["meant"], t["answer"]} == {"yes", "no"} and t["attempts"] == 1),
             "passed": sum(bool(r.passed) for r in results), "cases": len(results),
             "safety_failures": sum(r.safety_failure(rules.levels) for r in results),
+            "more_urgent": sum(r.over_triaged(rules.levels) for r in results),
             "ended_early": sum(r.ending not in ("completed", None) for r in results),
             # What went wrong where, to look into (replay the case with --bank and --speak-to).
             "not_passed": [f"{r.case.id}: {r.level or r.error} (expected {r.case.expect['level']}), {r.ending}"
@@ -136,9 +137,9 @@ def _accuracy_rows(job: tuple) -> list[dict]:
 
 def _effort_line(r: dict) -> str:
     return (f"{r['engine']:<21} {r['bank']:<13} {r['condition']:<13} prompts {_mm(r['prompts'])}"
-            f"  extra {_mm(r['extra'])}  right first time {r['right_first']:6.1%}  wrong {r['wrong']:5.1%}"
+            f"  extra {_mm(r['extra'])}  right first time {r['right_first']:6.1%}  wrong {r['wrong']:5.1%}  unclear {r['unclear']:5.1%}"
             f"  most for one question {r['most']}  seconds {_mm(r['seconds'])}  correct {r['correct']:6.1%}"
-            f"  flips {r['unconfirmed_flips']}  passed {r['passed']}/{r['cases']}  less urgent {r['safety_failures']}"
+            f"  flips {r['unconfirmed_flips']}  passed {r['passed']}/{r['cases']}  less urgent {r['safety_failures']}  more urgent {r['more_urgent']}"
             f"  ended early {r['ended_early']}")
 
 
@@ -160,13 +161,13 @@ def accuracy(args) -> None:
     order = {label: n for n, (label, _, _) in enumerate(conditions)}
     rows.sort(key=lambda r: (r["bank"], order[r["condition"]], args.engine.split(",").index(r["engine"])))
     print(f"\n{args.set} set. Prompts, extra prompts and seconds: median (max) over consultations.\n")
-    print("| voice | condition | engine | prompts | extra | right first time | wrong | most for one question |"
-          " seconds | correct | flips | passed | less urgent | ended early |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| voice | condition | engine | prompts | extra | right first time | wrong | unclear | most for one question |"
+          " seconds | correct | flips | passed | less urgent | more urgent | ended early |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['bank']} | {r['condition']} | {r['engine']} | {_mm(r['prompts'])} | {_mm(r['extra'])} |"
-              f" {r['right_first']:.1%} | {r['wrong']:.1%} | {r['most']} | {_mm(r['seconds'])} | {r['correct']:.1%} |"
-              f" {r['unconfirmed_flips']} | {r['passed']}/{r['cases']} | {r['safety_failures']} | {r['ended_early']} |")
+              f" {r['right_first']:.1%} | {r['wrong']:.1%} | {r['unclear']:.1%} | {r['most']} | {_mm(r['seconds'])} | {r['correct']:.1%} |"
+              f" {r['unconfirmed_flips']} | {r['passed']}/{r['cases']} | {r['safety_failures']} | {r['more_urgent']} | {r['ended_early']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 

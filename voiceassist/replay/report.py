@@ -58,6 +58,11 @@ class Result:
             return True
         return levels.index(self.level) > levels.index(exp["level"])
 
+    def over_triaged(self, levels: tuple[str, ...]) -> bool:
+        """Ended more urgent than expected: the cost of a safe reading."""
+        exp = self.case.expect
+        return bool(exp and self.level) and levels.index(self.level) < levels.index(exp["level"])
+
     def json(self) -> dict:
         return {
             "case": self.case.id,
