@@ -31,7 +31,7 @@ from typing import Mapping
 from ..triage import engine, selection
 from ..triage.engine import NO, UNCLEAR, UNKNOWN, YES, Assessment
 from ..triage.rules import Prompts, Question, Rules
-from . import answers as answer_text
+from . import answers as answer_text, asking
 from .events import Filled, Heard, Listen, Silence, Timeout, Turn
 from .outcome import outcome_sentences, stop_sentences
 from .evidence import EngineModel, default_models
@@ -264,18 +264,7 @@ class Dialogue:
 
     def _question_listen(self) -> Listen:
         """The current question as it is asked at its stage."""
-        p, q, finding = self.prompts, self.question, self.finding
-        if finding is not None:
-            text, findings, mode = p.text("findings", finding, "ask"), (finding,), "follow_up"
-        else:
-            again = self.stage in (Stage.AGAIN, Stage.CHECK_AGAIN)
-            text, findings = p.text("questions", q.id, "again" if again else "ask"), q.findings
-            mode = {Stage.ASK: "ask", Stage.AGAIN: "again"}.get(self.stage, "check")
-        phrases, meanings = answer_text.grammar(p, q.kind, findings[0] if q.kind == "choice" else None)
-        others = {k: v for k, v in self.answers.items() if k not in findings}
-        raises = engine.can_change_level(self.rules, others, q)
-        return Listen(q.id, findings, q.kind, phrases, q.red_flag, mode=mode, prompt=text,
-                      raises_level=raises, meanings=meanings)
+        return asking.question_listen(self.rules, self.prompts, self.answers, self.question, self.finding, self.stage)
 
     def _prompt(self, say: list[str], q: Question, finding: str | None = None) -> Turn:
         """Ask a question (or one finding of it) afresh."""
@@ -286,16 +275,7 @@ class Dialogue:
     def _read_back(self, value: str) -> Turn:
         original = self.listen if self.listen.kind != "confirm" else self.return_to
         self.return_to = original
-        text = self.prompts.say("confirm", answer=self._answer_name(value, original))
-        phrases, meanings = answer_text.grammar(self.prompts, "confirm")
-        listen = Listen(original.question, original.findings, "confirm", phrases, original.red_flag,
-                        mode="confirm", confirming=value, prompt=text, meanings=meanings)
-        return self._ask([], listen)
-
-    def _answer_name(self, value: str, listen: Listen) -> str:
-        if listen.kind == "choice" and value != UNKNOWN:
-            return self.prompts.text("option_names", listen.findings[0], value)
-        return self.prompts.text("answer_names", value)
+        return self._ask([], asking.read_back_listen(self.prompts, original, value))
 
     def _back(self, say: list[str]) -> Turn:
         """From a read-back or "Do you want to stop?" back to the question."""
@@ -315,15 +295,7 @@ class Dialogue:
         setattr(self, kind, count)
         if kind == "no_input" and count >= self.settings.max_no_input:
             return self._give_up()
-        lines = self.prompts.say_list(kind)
-        say = [lines[min(count, len(lines)) - 1]]
-        help_ = self._help()
-        if kind == "no_match":
-            # First time: what can be said. Second time: why it is asked, too.
-            say += help_[:-1] if count > 1 else help_[-2:-1]
-        elif count > 1:  # a silence: what can be said, from the second one on
-            say += help_[-2:-1]
-        return self._reprompt(say)
+        return self._reprompt(asking.unheard_lines(self.prompts, kind, count, self._help()))
 
     def _give_up(self) -> Turn:
         """Silence after silence: nobody is answering. A red flag's yes heard
@@ -352,10 +324,7 @@ class Dialogue:
             # (babble is taken for "stop", measured), ask first.
             if self.listen.kind != "confirm":
                 self.return_to = self.listen
-            phrases, meanings = answer_text.grammar(p, "confirm")
-            listen = Listen(self.listen.question, self.listen.findings, "confirm", phrases, self.listen.red_flag,
-                            mode="confirm", confirming="stop", prompt=p.say("confirm_stop"), meanings=meanings)
-            return self._ask([], listen)
+            return self._ask([], asking.stop_listen(p, self.listen))
         if cmd not in ("repeat", "help") and not h.fair:
             # Going back, or speaking slower, on a mishearing costs more than asking again.
             return self._unheard("no_match")
@@ -371,18 +340,7 @@ class Dialogue:
         return turn
 
     def _help(self) -> list[str]:
-        p, listen = self.prompts, self.listen
-        out = []
-        if listen.kind in ("yes_no", "choice") and self.question is not None:
-            out.append(p.text("questions", self.question.id, "help"))
-        if listen.kind == "confirm":
-            out.append(p.say("confirm_help"))
-        elif listen.kind == "choice":
-            out.append(p.say("help_choice"))
-        else:
-            out.append(p.say("help_yes_no"))
-        out.append(p.say("help_commands"))
-        return out
+        return asking.help_lines(self.prompts, self.listen, self.question)
 
     def _go_back(self) -> Turn:
         if not self.history:
@@ -434,10 +392,8 @@ class Dialogue:
         self.outcome = outcome_sentences(self.rules, self.prompts, a, self.answers, self.via, bool(a.unclear))
         self.question, self.finding = None, None
         if self.settings.offer_repeat:
-            text = self.prompts.say("offer_repeat")
-            phrases, meanings = answer_text.grammar(self.prompts, "offer")
-            self.listen = Listen("offer_repeat", (), "offer", phrases, prompt=text, meanings=meanings)
-            return Turn(say + self.outcome + [text], self.listen, assessment=a, instruction=a.emergency)
+            self.listen = asking.offer_listen(self.prompts)
+            return Turn(say + self.outcome + [self.listen.prompt], self.listen, assessment=a, instruction=a.emergency)
         self.done = True
         return Turn(say + self.outcome, None, done=True, assessment=a, instruction=a.emergency, ending="completed")
 
