@@ -22,8 +22,6 @@ No audio, no clock, no printing: `start()` and `handle(event)` return a
 
 from __future__ import annotations
 
-import math
-
 from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
@@ -35,7 +33,8 @@ from . import answers as answer_text, asking
 from .events import Filled, Heard, Listen, Silence, Timeout, Turn
 from .outcome import outcome_sentences, stop_sentences
 from .evidence import EngineModel, default_models
-from .policy import ACCEPT, READ_BACK, Hearing, DialogueSettings, Stage, Vote, decide, hear, red_flag_step, vote
+from .policy import ACCEPT, READ_BACK, Hearing, DialogueSettings, Stage, hear
+from .question_state import CHECKING, QuestionState
 
 __all__ = ["Dialogue", "Filled", "Heard", "Listen", "DialogueSettings", "Silence", "Timeout", "Turn"]
 
@@ -69,20 +68,10 @@ class Dialogue:
         self.question: Question | None = None
         self.finding: str | None = None  # set when the prompt follows up one finding
         self.listen: Listen | None = None
-        self._new_question()
+        self.current = QuestionState()  # the question now asked: its hearings so far
         self.repeats = 0
         self.outcome: list[str] = []
         self.done = False
-
-    def _new_question(self) -> None:
-        """This question's evidence so far (policy.py)."""
-        self.stage = Stage.ASK  # a red flag's
-        self.pending: Hearing | None = None  # the red flag's vote being checked
-        self.hearings: list[Hearing] = []  # any other question's
-        self.rejected: set[str] = set()  # answers the person said were wrong when read back
-        self.heard_yes = False  # a red flag's yes was heard, however faintly: never dropped
-        self.no_input = self.no_match = 0
-        self.return_to: Listen | None = None  # the prompt a read-back or "stop?" came from
 
     # -- public -----------------------------------------------------------
 
@@ -98,7 +87,7 @@ class Dialogue:
             return self._offer(event)
         if isinstance(event, Silence):
             return self._unheard("no_input")
-        self.no_input = 0
+        self.current.no_input = 0
         listen = self.listen
         h = self.hearing(event)
         if h.kind == "command":
@@ -107,10 +96,7 @@ class Dialogue:
             return self._confirmed(h, event)
         if listen.red_flag:
             return self._red_flag(h, event)
-        strict = h.value == NO and listen.raises_level
-        verdict = decide(self.hearings, h, frozenset(self.rejected), strict)
-        if h.value is not None:
-            self.hearings.append(h)
+        verdict = self.current.verdict(h, listen.raises_level)
         if verdict == ACCEPT:
             return self._accept(h.value, event.text, event.confidence)
         if verdict == READ_BACK:
@@ -145,23 +131,18 @@ class Dialogue:
     # -- hearing ----------------------------------------------------------
 
     def _red_flag(self, h: Hearing, event: Heard) -> Turn:
-        self.heard_yes |= h.value == YES
-        checking = self.stage in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN)
-        v = vote(h, self.pending if checking else None)
-        step = red_flag_step(self.stage, v)
-        if v in (Vote.YES, Vote.NO):
-            self.pending = h
+        step = self.current.red_flag_step(h)
         if not isinstance(step, Stage):
             return self._accept(step, event.text, event.confidence)
-        if step == self.stage:
+        if step == self.current.stage:
             if h.value is None:
                 return self._unheard("no_match")
             # Heard, but not surely enough to count: said so, not "I did not catch that".
             return self._ask([self.prompts.say("check")], self.listen)
         lead = "ask_another_way" if step == Stage.AGAIN and h.value != UNKNOWN else None
-        if step in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN):
+        if step in CHECKING:
             lead = "check"
-        self.stage = step
+        self.current.stage = step
         return self._ask([self.prompts.say(lead)] if lead else [], self._question_listen())
 
     def _confirmed(self, h: Hearing, event: Heard) -> Turn:
@@ -171,30 +152,13 @@ class Dialogue:
             if h.value == YES and h.fair:
                 return self._end("stopped", [self.prompts.say("stop")])
             return self._back([])
-        if h.value == YES and self._confirms(h, event, listen.confirming):
+        if h.value == YES and self.current.confirms(h, event, listen.confirming):
             return self._accept(listen.confirming, listen.confirming, event.confidence)
         if h.value == NO and h.weak:
-            self.rejected.add(listen.confirming)
-            self.hearings = [e for e in self.hearings if e.value != listen.confirming]
+            self.current.reject(listen.confirming)
         # Anything else: the question itself is asked again. A new hearing of
         # the answer tells more than a yes or no to the read-back.
         return self._back([self.prompts.say("try_again")])
-
-    def _confirms(self, yes: Hearing, event: Heard, value: str) -> bool:
-        """A "yes" to "I heard X. Is that right?" takes X when the chance that
-        X is wrong and the yes is wrong too is within the bar (a "no" that
-        could raise the level: the firm bar). A yes too faint to count alone
-        still confirms an answer heard fairly well: a soft "yep" to the
-        read-back of a "yeah" was never taken, and the question was asked to
-        its cap (the Caribbean voice, quiet room, measured). Two engines
-        that disagree on the yes, without a model to weigh it: not a yes."""
-        strict = value == NO and self.return_to is not None and self.return_to.raises_level
-        bar = yes.bars.firm if strict else yes.bars.fair
-        answer = math.prod(e.p_wrong for e in self.hearings if e.value == value)
-        if yes.p_wrong <= bar:
-            return True
-        weighed = yes.bars.calibrated or event.agreed is not False
-        return weighed and yes.weak and answer * yes.p_wrong <= bar
 
     # -- answers ------------------------------------------------------------
 
@@ -264,22 +228,23 @@ class Dialogue:
 
     def _question_listen(self) -> Listen:
         """The current question as it is asked at its stage."""
-        return asking.question_listen(self.rules, self.prompts, self.answers, self.question, self.finding, self.stage)
+        return asking.question_listen(self.rules, self.prompts, self.answers, self.question, self.finding,
+                                      self.current.stage)
 
     def _prompt(self, say: list[str], q: Question, finding: str | None = None) -> Turn:
         """Ask a question (or one finding of it) afresh."""
         self.question, self.finding = q, finding
-        self._new_question()
+        self.current = QuestionState()
         return self._ask(say, self._question_listen())
 
     def _read_back(self, value: str) -> Turn:
-        original = self.listen if self.listen.kind != "confirm" else self.return_to
-        self.return_to = original
+        original = self.listen if self.listen.kind != "confirm" else self.current.return_to
+        self.current.return_to = original
         return self._ask([], asking.read_back_listen(self.prompts, original, value))
 
     def _back(self, say: list[str]) -> Turn:
         """From a read-back or "Do you want to stop?" back to the question."""
-        self.return_to = None
+        self.current.return_to = None
         return self._ask(say, self._question_listen())
 
     def _reprompt(self, say: list[str]) -> Turn:
@@ -291,8 +256,7 @@ class Dialogue:
     def _unheard(self, kind: str) -> Turn:
         """A silence ("no_input") or an answer not understood ("no_match"):
         say so and ask again, with more help each time."""
-        count = getattr(self, kind) + 1
-        setattr(self, kind, count)
+        count = self.current.count(kind)
         if kind == "no_input" and count >= self.settings.max_no_input:
             return self._give_up()
         return self._reprompt(asking.unheard_lines(self.prompts, kind, count, self._help()))
@@ -301,7 +265,7 @@ class Dialogue:
         """Silence after silence: nobody is answering. A red flag's yes heard
         on this question, however faintly, is not dropped: it was not
         understood, so it counts as yes (engine.py, "unclear")."""
-        if self.question is not None and self.question.red_flag and self.heard_yes:
+        if self.question is not None and self.question.red_flag and self.current.heard_yes:
             self.answers.update({f: UNCLEAR for f in self.question.findings})
         return self._end("gave_up", [self.prompts.say("gave_up")])
 
@@ -323,7 +287,7 @@ class Dialogue:
             # Stopping loses the whole consultation: in noise or when unsure
             # (babble is taken for "stop", measured), ask first.
             if self.listen.kind != "confirm":
-                self.return_to = self.listen
+                self.current.return_to = self.listen
             return self._ask([], asking.stop_listen(p, self.listen))
         if cmd not in ("repeat", "help") and not h.fair:
             # Going back, or speaking slower, on a mishearing costs more than asking again.
