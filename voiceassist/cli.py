@@ -1,12 +1,10 @@
-"""Command line: run (default), text, replay, kiosk, models, check.
+"""Command line: run (default), text, replay, kiosk, models, review, check.
 
-Every error a user can cause (a missing file, malformed YAML, an unknown id,
-no microphone, no model) ends with one line on stderr and exit status 2,
-never a traceback.
-
-One concern, the command line, though over 400 lines: each command's
-start-up (the kiosk's screen shown before anything else can fail, its
-out-of-order screen) is what a user of that command sees.
+Here: the arguments each command takes, and `main`, which runs the command
+and turns what can go wrong into an exit status. Every error a user can
+cause (a missing file, malformed YAML, an unknown id, no microphone, no
+model) ends with one line on stderr and exit status 2, never a traceback.
+The commands themselves are in commands/, one module for each kind.
 """
 
 from __future__ import annotations
@@ -14,21 +12,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
-from pathlib import Path
 
+from .commands.common import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_FAILED, user_errors
+from .commands.consult import cmd_run, cmd_text
+from .commands.kiosk import cmd_kiosk
+from .commands.replay import DEFAULT_SNR_DB, cmd_replay
+from .commands.tools import cmd_check, cmd_models, cmd_review
 from .errors import one_line, with_kind
 from .speech.engines import ENGINES
 from .speech.tts import DEFAULT_RATE, RATE_MAX, RATE_MIN
-from .triage.rules import ConfigError, load
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-EXIT_BROKEN_PIPE = 141  # as `yes | head -1` ends: 128 + SIGPIPE, without a word
-DEFAULT_SNR_DB = 10.0
-
-
-class UserError(Exception):
-    """Bad input or a missing component: one line for the user, exit 2."""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -126,359 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SETTING_FLAGS = ("rules", "prompts", "emergency_number", "engine", "model", "voice", "rate", "end_silence_ms",
-                 "no_input_s", "input_device", "output_device", "idle_timeout_s", "transcripts", "caption_port",
-                 "start_phrases", "log_file")
-
-
-def _settings(args):
-    from .settings import load_settings
-
-    flags = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k, None) is not None}
-    return load_settings(flags, getattr(args, "config", None))
-
-
-def _load(args, settings=None) -> tuple:
-    """The settings, the rules and the prompts (with the emergency number set)."""
-    settings = settings or _settings(args)
-    rules, prompts = load(settings.rules, settings.prompts)
-    if settings.emergency_number:
-        prompts = prompts.with_emergency_number(settings.emergency_number)
-    return settings, rules, prompts
-
-
-def _log(line: str) -> None:
-    print(f"voiceassist: {line}", file=sys.stderr, flush=True)
-
-
-def cmd_check(args) -> int:
-    from .settings import config_path
-
-    settings = _settings(args)
-    if args.rules_file or args.prompts_file:
-        settings = settings.model_copy(update={"rules": args.rules_file or settings.rules,
-                                               "prompts": args.prompts_file or settings.prompts})
-    settings, rules, prompts = _load(args, settings)
-    config = config_path(getattr(args, "config", None))
-    print(
-        f"ok: {rules.path}: {len(rules.findings)} findings, {len(rules.questions)} questions,"
-        f" {len(rules.causes)} causes, {len(rules.disposition_rules)} disposition rules;"
-        f" {prompts.path}: {len(prompts.answer_phrases) + len(prompts.command_phrases)} phrases;"
-        f" settings: {config or 'defaults'}; the person is told to call {prompts.emergency_number}"
-    )
-    return EXIT_OK
-
-
-def cmd_text(args) -> int:
-    from .dialogue.manager import Dialogue, Heard, Silence
-
-    _, rules, prompts = _load(args)
-    dialogue = Dialogue(rules, prompts)
-    turn = dialogue.start()
-    print("(Type your answer and press Enter. An empty line counts as silence. Ctrl-D stops.)")
-    while True:
-        for line in turn.say:
-            print(line)
-        if turn.done:
-            return EXIT_OK
-        try:
-            typed = input("> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            typed = prompts.canonical("stop")
-        event = Heard(typed, 1.0) if typed.strip() else Silence()
-        turn = dialogue.handle(event)
-
-
-def cmd_run(args) -> int:
-    """A live spoken consultation with the default microphone and speaker."""
-    import time
-
-    from . import app, background
-    from .dialogue.manager import Dialogue
-    from .session import Consultation
-    from .speech.mic import Microphone
-    from .speech.tts import TTSError
-
-    started = time.monotonic()
-    settings, rules, prompts = _load(args)
-    # The microphone first: without one, say so at once, before loading a model.
-    mic = Microphone(settings.input_device).open()
-    try:
-        parts = app.build(settings, prompts, _log)
-        speaker = app.choose_speaker(settings, _log)
-        sentences = app.every_sentence(rules, prompts)
-        parts.tts.warm(sentences[:2] + [prompts.text("questions", rules.questions[0].id, "ask")], progress=False)
-
-        def warm_the_rest() -> None:
-            try:
-                parts.tts.warm(sentences, progress=False, stop=background.stopping.is_set)
-            except TTSError as exc:  # each sentence is tried again when it is said; captions carry on
-                logging.getLogger(__name__).warning("speech not prepared ahead: %s", exc)
-
-        background.start("warm-speech", warm_the_rest)
-        consultation = Consultation(
-            Dialogue(rules, prompts, app.dialogue_settings(settings)), parts.recogniser, parts.tts, speaker, mic,
-            parts.endpoint,
-            barge_in=settings.barge_in, started=started,
-        )
-        consultation.run()
-        speaker.wait(30)
-    finally:
-        mic.close()
-    if consultation.error is not None:
-        # The safety advice has been said and shown; the reason is one line.
-        print(f"voiceassist: error: {one_line(consultation.error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT if isinstance(consultation.error, _user_errors()) else EXIT_FAILED
-    return EXIT_OK
-
-
-def cmd_replay(args) -> int:
-    from . import replay
-
-    if not args.bank and (args.speak_to or args.noise):
-        raise UserError("--speak-to and --noise need --bank (recorded answers)")
-    if args.snr is not None and not args.noise:
-        raise UserError("--snr needs --noise WAV (the noise it sets the level of)")
-    settings, rules, prompts = _load(args)
-    cases = replay.load_cases(args.cases, rules)
-    try:
-        mishearing = replay.Mishearing.parse(args.mishear, args.seed) if args.mishear else None
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if args.bank:
-        results = _replay_bank(args, settings, rules, prompts, cases, mishearing)
-    else:
-        patient = replay.TextPatient(prompts, mishearing)
-        results = [replay.run_case(rules, prompts, case, patient) for case in cases]
-    replay.print_results(results, rules.levels, args.json, sys.stdout)
-    return EXIT_OK if all(r.passed is not False for r in results) else EXIT_FAILED
-
-
-def _replay_bank(args, settings, rules, prompts, cases, mishearing=None):
-    from pathlib import Path
-
-    from . import app, replay
-    from .bank import Bank
-    from .speech import audio
-    from .speech.playback import WavRecorderPlayer
-
-    bank = Bank(args.bank)
-    noise = audio.load_wav(args.noise) if args.noise else None
-    snr_db = DEFAULT_SNR_DB if args.snr is None else args.snr
-    parts = app.build(settings, prompts, _log)
-    results = []
-    for case in cases:
-        speaker = None
-        if args.speak_to:
-            speaker = WavRecorderPlayer(Path(args.speak_to) / f"{case.id}.wav")
-        try:
-            results.append(replay.run_case_voice(
-                rules, prompts, case, bank, parts.recogniser, parts.tts, endpoint=parts.endpoint,
-                speaker=speaker, noise=noise, snr_db=snr_db if noise is not None else None,
-                realtime=args.realtime, mishearing=mishearing, settings=app.dialogue_settings(settings),
-                allow_barge_in=settings.barge_in,
-            ))
-        finally:
-            if speaker is not None:
-                speaker.close()
-    return results
-
-
-def cmd_kiosk(args) -> int:
-    """Unattended kiosk: runs until stopped (systemd restarts it if it dies)."""
-    import signal
-    from contextlib import ExitStack
-
-    # First of all: systemd may stop the kiosk while it is still loading the
-    # recognisers, and that stop must be as clean as one during a consultation.
-    def stop(*_) -> None:
-        _stop_asked.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    with ExitStack() as cleanup:
-        try:
-            _serve_kiosk(args, cleanup)
-        except KeyboardInterrupt:
-            _log("stopped")
-    return EXIT_OK
-
-
-KIOSK_STARTING = "Getting ready. Please wait."
-# Set by SIGTERM. The KeyboardInterrupt it raises can land inside a library
-# being imported, and a library's bare `except:` may swallow it: the kiosk
-# looks again after each stage of loading.
-_stop_asked = threading.Event()
-
-
-def _stop_if_asked() -> None:
-    if _stop_asked.is_set():
-        raise KeyboardInterrupt
-
-
-def _serve_kiosk(args, cleanup) -> None:
-    """Start the caption screen first, then everything else. A problem an
-    operator must fix (a setting, the rules, a missing model or voice, a log
-    file that cannot be written) is shown on the screen and in the journal,
-    and the kiosk then waits to be stopped: exiting would only have systemd
-    start it again and again, with a browser error page on the screen."""
-    from . import app
-    from .captions import CaptionBoard
-    from .kiosk import Kiosk
-    from .speech.mic import Microphone, MicrophoneError
-
-    board = CaptionBoard(idle_text=KIOSK_STARTING)
-    try:
-        settings = _settings(args)
-    except _user_errors() as exc:
-        _serve_captions(board, _fallback_caption_port(args), cleanup)
-        _out_of_order(board, exc, prompts=None)
-    _serve_captions(board, settings.caption_port, cleanup)
-    prompts = None
-    try:
-        _log_to(settings.log_file)
-        settings, rules, prompts = _load(args, settings)
-        board.welcome(KIOSK_STARTING, prompts.text("kiosk", "emergency"))
-        parts = app.build(settings, prompts, _log, fixed_only=True)  # privacy: fixed sentences only on disk
-        _stop_if_asked()
-        parts.tts.warm(app.every_sentence(rules, prompts))
-    except _user_errors() as exc:
-        _out_of_order(board, exc, prompts)
-    _stop_if_asked()
-    board.welcome(prompts.text("kiosk", "idle"), prompts.text("kiosk", "emergency"))
-    mic = Microphone(settings.input_device)
-    cleanup.callback(mic.close)
-    try:
-        mic.open()
-    except MicrophoneError as exc:  # keep running: the kiosk retries until one is plugged in
-        _log(f"{exc} (retrying)")
-        board.status(prompts.text("kiosk", "mic_lost"))
-    speaker = app.choose_speaker(settings, _log)
-    kiosk = Kiosk(
-        rules, prompts, parts.recogniser, parts.tts, speaker, mic, board, parts.endpoint,
-        start_phrases=settings.start_phrases, idle_timeout_s=settings.idle_timeout_s,
-        transcripts=settings.transcripts,
-        dialogue_settings=app.dialogue_settings(settings),
-        barge_in=settings.barge_in,
-    )
-    kiosk.serve()
-
-
-def _serve_captions(board, port: int, cleanup) -> None:
-    from .captions_server import CaptionServer
-
-    try:
-        server = CaptionServer(board, port=port).start()
-    except OSError as exc:  # the port is taken, most often by another kiosk
-        _out_of_order(board, UserError(f"cannot serve the caption screen on port {port}: {exc.strerror or exc} "
-                                       "(choose another with --caption-port)"), prompts=None)
-    cleanup.callback(server.stop)
-    _log(f"caption screen: {server.url} (for example: chromium --kiosk {server.url})")
-
-
-def _fallback_caption_port(args) -> int:
-    """The caption port when the settings as a whole are invalid: the first
-    source that gives a valid one (flag, environment, config file), else the
-    default, so that the screen can still say what is wrong."""
-    import os
-
-    from .settings import Settings, config_path, read_config
-
-    candidates = [getattr(args, "caption_port", None), os.environ.get("VOICEASSIST_CAPTION_PORT")]
-    try:
-        path = config_path(getattr(args, "config", None))
-        candidates.append(read_config(path).get("caption_port") if path else None)
-    except Exception:  # noqa: BLE001 - the error itself is reported by the caller
-        pass
-    for value in candidates:
-        if value is not None:
-            try:
-                return Settings(caption_port=value).caption_port
-            except ValueError:  # pydantic's ValidationError: not this one
-                continue
-    return Settings().caption_port
-
-
-def _out_of_order(board, exc: BaseException, prompts) -> None:
-    """Say what is wrong (journal and screen), then wait to be stopped."""
-    import time
-
-    from .triage.rules import load_prompts, load_rules
-
-    line = one_line(exc)
-    if prompts is None:  # the packaged wording; the emergency number set is not known
-        prompts = load_prompts(load_rules())
-        emergency = prompts.text("kiosk", "emergency_unknown")
-    else:
-        emergency = prompts.text("kiosk", "emergency")
-    board.welcome(prompts.text("kiosk", "idle"), emergency)
-    board.status(prompts.text("kiosk", "out_of_order"), detail=line)
-    _log(f"error: {line}")
-    _log("the kiosk is out of order until this is fixed; then: systemctl restart voiceassist-kiosk@USER")
-    while True:  # until SIGTERM (KeyboardInterrupt)
-        _stop_if_asked()
-        time.sleep(1)
-
-
-def _log_to(log_file: str | None) -> None:
-    try:
-        logging.basicConfig(filename=log_file, level=logging.INFO, force=True,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    except OSError as exc:
-        raise UserError(f"cannot write the log file {log_file}: {exc.strerror or exc}") from None
-
-
-def cmd_models(args) -> int:
-    from .speech import vosk_models as models
-
-    if args.action == "list":
-        found = models.find_model()
-        print("vosk models are looked for in:")
-        for place in models.search_paths():
-            print(f"  {place}")
-        print(f"found: {found}" if found else "found: none (pocketsphinx, built in, is used)")
-        return EXIT_OK
-    if args.action == "path":
-        found = models.find_model()
-        if not found:
-            raise UserError("no vosk model found (voiceassist models download, or --model PATH)")
-        print(found)
-        return EXIT_OK
-    path = models.download(args.name, system=args.system)
-    print(f"downloaded and checked: {path}")
-    return EXIT_OK
-
-
-def cmd_review(args) -> int:
-    from .review import review
-
-    _, rules, prompts = _load(args)
-    sheet = review(rules, prompts, args.cases)
-    if args.output:
-        Path(args.output).write_text(sheet, encoding="utf-8")
-    else:
-        sys.stdout.write(sheet)
-    return EXIT_OK
-
-
 COMMANDS = {"run": cmd_run, "kiosk": cmd_kiosk, "check": cmd_check, "text": cmd_text, "replay": cmd_replay,
             "models": cmd_models, "review": cmd_review}
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """The errors a user can cause or meet: each is reported in one line."""
-    from .bank import BankError
-    from .settings import SettingsError
-
-    errors: list[type[BaseException]] = [ConfigError, UserError, SettingsError, BankError]
-    for module, name in [("speech.asr", "SpeechError"), ("speech.tts", "TTSError"), ("speech.mic", "MicrophoneError"),
-                         ("speech.playback", "AudioDeviceError"), ("speech.audio", "AudioFormatError")]:
-        try:
-            errors.append(getattr(__import__(f"voiceassist.{module}", fromlist=[name]), name))
-        except ImportError:
-            pass
-    return tuple(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -492,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     background.install_excepthook()
     try:
         return COMMANDS[args.command](args)
-    except _user_errors() as exc:
+    except user_errors() as exc:
         print(f"voiceassist: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:

@@ -6,6 +6,15 @@ algorithm): select the next question that can still change the outcome
 grammar), process it (policy.py decides: take it, read it back, or ask
 again), with escalating reprompts and a hard cap on prompts per question.
 
+`Dialogue` is the consultation: what comes after each answer (the emergency
+instruction as soon as it is due, the next question, the outcome and the
+offer to say it again), "go back", and every ending. The rooms it uses:
+- form.py: what has been answered, and which question comes next;
+- field.py: collecting one answer, turn by turn, under the cap;
+- question_state.py: what has been heard of it (policy.py weighs it);
+- asking.py: the sentences and the `Listen` of each prompt;
+- outcome.py: the outcome's sentences.
+
 What is bounded, and where the safe reading is taken:
 - no question takes more than `DialogueSettings.max_prompts` prompts (asks, asks
   again, read-backs, repeats), whatever happens; at the cap the answer is
@@ -22,35 +31,20 @@ No audio, no clock, no printing: `start()` and `handle(event)` return a
 
 from __future__ import annotations
 
-import math
-
-from collections import Counter
-from dataclasses import dataclass
 from typing import Mapping
 
-from ..triage import engine, selection
-from ..triage.engine import NO, UNCLEAR, UNKNOWN, YES, Assessment
-from ..triage.rules import Prompts, Question, Rules
-from . import answers as answer_text
+from ..triage import engine
+from ..triage.engine import YES, Assessment
+from ..triage.rules import Prompts, Rules
+from . import asking
 from .events import Filled, Heard, Listen, Silence, Timeout, Turn
-from .outcome import outcome_sentences, stop_sentences
 from .evidence import EngineModel, default_models
-from .policy import ACCEPT, READ_BACK, Hearing, DialogueSettings, Stage, Vote, decide, hear, red_flag_step, vote
+from .field import Answered, Field, GaveUp, GoBack, Settled
+from .form import Form
+from .outcome import outcome_sentences, stop_sentences
+from .policy import DialogueSettings, Hearing
 
 __all__ = ["Dialogue", "Filled", "Heard", "Listen", "DialogueSettings", "Silence", "Timeout", "Turn"]
-
-
-@dataclass
-class _Snapshot:
-    """What "go back" restores."""
-
-    answers: dict
-    via: dict
-    announced: str | None
-    deciding_asked: bool
-    followups: list
-    question: Question
-    finding: str | None  # a follow-up's finding
 
 
 class Dialogue:
@@ -59,30 +53,20 @@ class Dialogue:
         self.rules, self.prompts = rules, prompts
         self.settings = settings or DialogueSettings()
         self.models = default_models() if models is None else models  # the acceptance models, by engine
-        self.answers: dict[str, str] = {}
-        self.via: dict[str, str] = {}  # finding -> the shared question whose answer it came from
-        self.history: list[_Snapshot] = []
-        self.announced: str | None = None  # the emergency level already told
-        self.deciding_asked = False  # the one question allowed after an emergency instruction
-        self.followups: list[str] = []  # findings of a shared yes still to be asked one by one
-        self.prompts_used: Counter[tuple[str, tuple[str, ...]]] = Counter()
-        self.question: Question | None = None
-        self.finding: str | None = None  # set when the prompt follows up one finding
-        self.listen: Listen | None = None
-        self._new_question()
+        self.form = Form(rules)  # the answers, and the question now asked
+        self.field = Field(rules, prompts, self.settings, self.models, self.form, self._settled)
         self.repeats = 0
         self.outcome: list[str] = []
         self.done = False
 
-    def _new_question(self) -> None:
-        """This question's evidence so far (policy.py)."""
-        self.stage = Stage.ASK  # a red flag's
-        self.pending: Hearing | None = None  # the red flag's vote being checked
-        self.hearings: list[Hearing] = []  # any other question's
-        self.rejected: set[str] = set()  # answers the person said were wrong when read back
-        self.heard_yes = False  # a red flag's yes was heard, however faintly: never dropped
-        self.no_input = self.no_match = 0
-        self.return_to: Listen | None = None  # the prompt a read-back or "stop?" came from
+    @property
+    def answers(self) -> dict[str, str]:
+        return self.form.answers
+
+    @property
+    def listen(self) -> Listen | None:
+        """How the next answer is listened for."""
+        return self.field.listen
 
     # -- public -----------------------------------------------------------
 
@@ -96,34 +80,13 @@ class Dialogue:
             return self._end("timed_out", [self.prompts.say("gave_up")])
         if self.listen.kind == "offer":
             return self._offer(event)
-        if isinstance(event, Silence):
-            return self._unheard("no_input")
-        self.no_input = 0
-        listen = self.listen
-        h = self.hearing(event)
-        if h.kind == "command":
-            return self._command(h)
-        if listen.kind == "confirm":
-            return self._confirmed(h, event)
-        if listen.red_flag:
-            return self._red_flag(h, event)
-        strict = h.value == NO and listen.raises_level
-        verdict = decide(self.hearings, h, frozenset(self.rejected), strict)
-        if h.value is not None:
-            self.hearings.append(h)
-        if verdict == ACCEPT:
-            return self._accept(h.value, event.text, event.confidence)
-        if verdict == READ_BACK:
-            return self._read_back(h.value)
-        return self._unheard("no_match")
+        return self.field.handle(event)
 
     def hearing(self, event: Heard) -> Hearing:
         """What the question now asked makes of `event`, and the chance it is
         wrong (policy.hear). The session asks this too, for speech over a
         question (barge-in): it stops the question only for a fair hearing."""
-        listen = self.listen
-        vocab = answer_text.vocabulary(self.prompts, listen.kind, listen.findings[0] if listen.kind == "choice" else None)
-        return hear(event, vocab, self.settings, self.models)
+        return self.field.hearing(event)
 
     def assessment(self) -> Assessment:
         return engine.assess(self.rules, self.answers)
@@ -142,195 +105,40 @@ class Dialogue:
         from the answers so far (the emergency instruction if one was reached)."""
         return self._end("error", [self.prompts.say("error")])
 
-    # -- hearing ----------------------------------------------------------
+    # -- a question settled (field.py) --------------------------------------
 
-    def _red_flag(self, h: Hearing, event: Heard) -> Turn:
-        self.heard_yes |= h.value == YES
-        checking = self.stage in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN)
-        v = vote(h, self.pending if checking else None)
-        step = red_flag_step(self.stage, v)
-        if v in (Vote.YES, Vote.NO):
-            self.pending = h
-        if not isinstance(step, Stage):
-            return self._accept(step, event.text, event.confidence)
-        if step == self.stage:
-            if h.value is None:
-                return self._unheard("no_match")
-            # Heard, but not surely enough to count: said so, not "I did not catch that".
-            return self._ask([self.prompts.say("check")], self.listen)
-        lead = "ask_another_way" if step == Stage.AGAIN and h.value != UNKNOWN else None
-        if step in (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN):
-            lead = "check"
-        self.stage = step
-        return self._ask([self.prompts.say(lead)] if lead else [], self._question_listen())
-
-    def _confirmed(self, h: Hearing, event: Heard) -> Turn:
-        """The answer to "I heard X. Is that right?" or "Do you want to stop?"."""
-        listen = self.listen
-        if listen.confirming == "stop":
-            if h.value == YES and h.fair:
-                return self._end("stopped", [self.prompts.say("stop")])
-            return self._back([])
-        if h.value == YES and self._confirms(h, event, listen.confirming):
-            return self._accept(listen.confirming, listen.confirming, event.confidence)
-        if h.value == NO and h.weak:
-            self.rejected.add(listen.confirming)
-            self.hearings = [e for e in self.hearings if e.value != listen.confirming]
-        # Anything else: the question itself is asked again. A new hearing of
-        # the answer tells more than a yes or no to the read-back.
-        return self._back([self.prompts.say("try_again")])
-
-    def _confirms(self, yes: Hearing, event: Heard, value: str) -> bool:
-        """A "yes" to "I heard X. Is that right?" takes X when the chance that
-        X is wrong and the yes is wrong too is within the bar (a "no" that
-        could raise the level: the firm bar). A yes too faint to count alone
-        still confirms an answer heard fairly well: a soft "yep" to the
-        read-back of a "yeah" was never taken, and the question was asked to
-        its cap (the Caribbean voice, quiet room, measured). Two engines
-        that disagree on the yes, without a model to weigh it: not a yes."""
-        strict = value == NO and self.return_to is not None and self.return_to.raises_level
-        bar = yes.bars.firm if strict else yes.bars.fair
-        answer = math.prod(e.p_wrong for e in self.hearings if e.value == value)
-        if yes.p_wrong <= bar:
-            return True
-        weighed = yes.bars.calibrated or event.agreed is not False
-        return weighed and yes.weak and answer * yes.p_wrong <= bar
-
-    # -- answers ------------------------------------------------------------
+    def _settled(self, how: Settled) -> Turn:
+        if isinstance(how, Answered):
+            return self._accept(how.value, how.heard, how.confidence, how.say)
+        if isinstance(how, GoBack):
+            return self._go_back()
+        if isinstance(how, GaveUp):
+            return self._give_up(how.heard_yes)
+        return self._end("stopped", [self.prompts.say("stop")])
 
     def _accept(self, value: str, heard: str, confidence: float, say: tuple[str, ...] = ()) -> Turn:
-        q, finding = self.question, self.finding
-        filled = Filled(q.id, (finding,) if finding else q.findings, value, heard, confidence,
-                        self.prompts_used[self._key(self.listen)])
-        self.history.append(_Snapshot(dict(self.answers), dict(self.via), self.announced, self.deciding_asked,
-                                      list(self.followups), q, finding))
-        if finding is not None:
-            self.answers[finding] = value
-            self.via.pop(finding, None)
-            if not self.followups:
-                self._followed_up(q)
-        elif not q.shared:
-            self.answers[q.findings[0]] = value
-        elif value == YES:
-            self.answers.update(selection.shared_yes(self.rules, q))
-            self.via.update({f: q.id for f in q.findings})
-            if selection.follow_up_needed(self.rules, self.answers, q) and not self._emergency():
-                # Finding by finding: none is yes until its own answer says so.
-                self.answers.update({f: NO for f in q.findings})
-                self.followups = list(q.findings)
-        else:
-            self.answers.update({f: value for f in q.findings})
-            if value != NO:
-                self.via.update({f: q.id for f in q.findings})
+        filled = Filled(self.form.question.id, self.form.asked, value, heard, confidence, self.field.attempts())
+        self.form.record(value)
         turn = self._advance(list(say))
         turn.filled.insert(0, filled)
         return turn
 
-    def _followed_up(self, q: Question) -> None:
-        """The follow-ups of a shared yes are over. Every finding said no (or
-        not asked, since its answer could change nothing): the shared
-        question's yes still counts, as one finding, said back as what was
-        asked. Otherwise the findings are what their own answers said."""
-        if not any(self.answers.get(f) == YES for f in q.findings):
-            self.answers.update(selection.shared_yes(self.rules, q))
-            self.via.update({f: q.id for f in q.findings})
-        else:
-            for f in q.findings:
-                self.via.pop(f, None)
+    def _go_back(self) -> Turn:
+        key = self.form.last_asked()
+        if key is None:
+            return self.field.reprompt([self.prompts.say("first_question")])
+        if self.field.capped(key):
+            return self.field.reprompt([self.prompts.say("cannot_go_back")])
+        self.form.undo()
+        return self.field.ask_afresh([self.prompts.say("going_back")])
 
-    def _safe_reading(self) -> Turn:
-        """The cap is reached: the answer was not understood ("unclear": a red
-        flag counts as yes, any other answer cannot lower the level)."""
-        key = "cap_red_flag" if self.question.red_flag else "cap_other"
-        return self._accept(UNCLEAR, "", 0.0, (self.prompts.say(key),))
-
-    def _emergency(self) -> bool:
-        return engine.level_of(self.rules, self.answers)[0] in engine.EMERGENCY_LEVELS
-
-    # -- prompting ----------------------------------------------------------
-
-    @staticmethod
-    def _key(listen: Listen) -> tuple[str, tuple[str, ...]]:
-        return listen.question, listen.findings
-
-    def _ask(self, say: list[str], listen: Listen) -> Turn:
-        """Every prompt of a question goes through here: the cap."""
-        key = self._key(listen)
-        if self.prompts_used[key] >= self.settings.max_prompts:
-            return self._safe_reading()
-        self.prompts_used[key] += 1
-        self.listen = listen
-        return Turn(say + [listen.prompt], listen)
-
-    def _question_listen(self) -> Listen:
-        """The current question as it is asked at its stage."""
-        p, q, finding = self.prompts, self.question, self.finding
-        if finding is not None:
-            text, findings, mode = p.text("findings", finding, "ask"), (finding,), "follow_up"
-        else:
-            again = self.stage in (Stage.AGAIN, Stage.CHECK_AGAIN)
-            text, findings = p.text("questions", q.id, "again" if again else "ask"), q.findings
-            mode = {Stage.ASK: "ask", Stage.AGAIN: "again"}.get(self.stage, "check")
-        phrases, meanings = answer_text.grammar(p, q.kind, findings[0] if q.kind == "choice" else None)
-        others = {k: v for k, v in self.answers.items() if k not in findings}
-        raises = engine.can_change_level(self.rules, others, q)
-        return Listen(q.id, findings, q.kind, phrases, q.red_flag, mode=mode, prompt=text,
-                      raises_level=raises, meanings=meanings)
-
-    def _prompt(self, say: list[str], q: Question, finding: str | None = None) -> Turn:
-        """Ask a question (or one finding of it) afresh."""
-        self.question, self.finding = q, finding
-        self._new_question()
-        return self._ask(say, self._question_listen())
-
-    def _read_back(self, value: str) -> Turn:
-        original = self.listen if self.listen.kind != "confirm" else self.return_to
-        self.return_to = original
-        text = self.prompts.say("confirm", answer=self._answer_name(value, original))
-        phrases, meanings = answer_text.grammar(self.prompts, "confirm")
-        listen = Listen(original.question, original.findings, "confirm", phrases, original.red_flag,
-                        mode="confirm", confirming=value, prompt=text, meanings=meanings)
-        return self._ask([], listen)
-
-    def _answer_name(self, value: str, listen: Listen) -> str:
-        if listen.kind == "choice" and value != UNKNOWN:
-            return self.prompts.text("option_names", listen.findings[0], value)
-        return self.prompts.text("answer_names", value)
-
-    def _back(self, say: list[str]) -> Turn:
-        """From a read-back or "Do you want to stop?" back to the question."""
-        self.return_to = None
-        return self._ask(say, self._question_listen())
-
-    def _reprompt(self, say: list[str]) -> Turn:
-        """Say `say`, then the current prompt again."""
-        return self._ask(say, self.listen)
-
-    # -- failures -----------------------------------------------------------
-
-    def _unheard(self, kind: str) -> Turn:
-        """A silence ("no_input") or an answer not understood ("no_match"):
-        say so and ask again, with more help each time."""
-        count = getattr(self, kind) + 1
-        setattr(self, kind, count)
-        if kind == "no_input" and count >= self.settings.max_no_input:
-            return self._give_up()
-        lines = self.prompts.say_list(kind)
-        say = [lines[min(count, len(lines)) - 1]]
-        help_ = self._help()
-        if kind == "no_match":
-            # First time: what can be said. Second time: why it is asked, too.
-            say += help_[:-1] if count > 1 else help_[-2:-1]
-        elif count > 1:  # a silence: what can be said, from the second one on
-            say += help_[-2:-1]
-        return self._reprompt(say)
-
-    def _give_up(self) -> Turn:
+    def _give_up(self, heard_yes: bool) -> Turn:
         """Silence after silence: nobody is answering. A red flag's yes heard
         on this question, however faintly, is not dropped: it was not
         understood, so it counts as yes (engine.py, "unclear")."""
-        if self.question is not None and self.question.red_flag and self.heard_yes:
-            self.answers.update({f: UNCLEAR for f in self.question.findings})
+        question = self.form.question
+        if question is not None and question.red_flag and heard_yes:
+            self.form.not_understood()
         return self._end("gave_up", [self.prompts.say("gave_up")])
 
     def _end(self, why: str, say: list[str]) -> Turn:
@@ -339,105 +147,28 @@ class Dialogue:
         lines = say + stop_sentences(self.rules, self.prompts, a)
         return Turn(lines, None, done=True, assessment=a, instruction=a.emergency, ending=why)
 
-    # -- commands -------------------------------------------------------------
-
-    def _command(self, h: Hearing) -> Turn:
-        p, cmd = self.prompts, h.value
-        if not h.weak:
-            return self._unheard("no_match")
-        if cmd == "stop":
-            if h.firm or self.listen.confirming == "stop":
-                return self._end("stopped", [p.say("stop")])
-            # Stopping loses the whole consultation: in noise or when unsure
-            # (babble is taken for "stop", measured), ask first.
-            if self.listen.kind != "confirm":
-                self.return_to = self.listen
-            phrases, meanings = answer_text.grammar(p, "confirm")
-            listen = Listen(self.listen.question, self.listen.findings, "confirm", phrases, self.listen.red_flag,
-                            mode="confirm", confirming="stop", prompt=p.say("confirm_stop"), meanings=meanings)
-            return self._ask([], listen)
-        if cmd not in ("repeat", "help") and not h.fair:
-            # Going back, or speaking slower, on a mishearing costs more than asking again.
-            return self._unheard("no_match")
-        if cmd == "repeat":
-            return self._reprompt([])
-        if cmd == "help":
-            return self._reprompt(self._help())
-        if cmd == "go_back":
-            return self._go_back()
-        # slower / faster / louder / quieter: the voice layer acts on it.
-        turn = self._reprompt([p.say(cmd)])
-        turn.action = cmd
-        return turn
-
-    def _help(self) -> list[str]:
-        p, listen = self.prompts, self.listen
-        out = []
-        if listen.kind in ("yes_no", "choice") and self.question is not None:
-            out.append(p.text("questions", self.question.id, "help"))
-        if listen.kind == "confirm":
-            out.append(p.say("confirm_help"))
-        elif listen.kind == "choice":
-            out.append(p.say("help_choice"))
-        else:
-            out.append(p.say("help_yes_no"))
-        out.append(p.say("help_commands"))
-        return out
-
-    def _go_back(self) -> Turn:
-        if not self.history:
-            return self._reprompt([self.prompts.say("first_question")])
-        snap = self.history[-1]
-        key = (snap.question.id, (snap.finding,) if snap.finding else snap.question.findings)
-        if self.prompts_used[key] >= self.settings.max_prompts:
-            return self._reprompt([self.prompts.say("cannot_go_back")])
-        self.history.pop()
-        self.answers, self.via = snap.answers, snap.via
-        self.announced, self.deciding_asked, self.followups = snap.announced, snap.deciding_asked, snap.followups
-        return self._prompt([self.prompts.say("going_back")], snap.question, snap.finding)
-
-    # -- selection ------------------------------------------------------------
+    # -- what comes next ------------------------------------------------------
 
     def _advance(self, say: list[str]) -> Turn:
         """After an answer: the emergency instruction as soon as it is due,
         then the next question, or the outcome."""
-        level = engine.level_of(self.rules, self.answers)[0]
-        if level in engine.EMERGENCY_LEVELS and (self.announced is None or self.rules.more_urgent(level, self.announced)):
-            self.announced = level
-            self.followups = []
-            # Nothing but one question that could make it more urgent follows
-            # the instruction (triage.md, "Emergencies").
-            q = None if self.deciding_asked else selection.deciding_question(self.rules, self.answers)
-            if q is None:
-                return self._finish(say)  # the outcome opens with the instruction
-            self.deciding_asked = True
-            turn = self._prompt(say + [self.prompts.text("levels", level), self.prompts.say("one_more_question")], q)
+        step = self.form.next()
+        if step is None:
+            return self._finish(say)
+        if step.announce is not None:
+            turn = self.field.ask_afresh(say + [self.prompts.text("levels", step.announce),
+                                                self.prompts.say("one_more_question")])
             turn.instruction = True
             return turn
-        if self.announced is not None:
-            return self._finish(say)
-        while self.followups:
-            f = self.followups.pop(0)
-            shared = self.rules.question_of(f)
-            if selection.follow_up_matters(self.rules, self.answers, shared, f, self.followups):
-                return self._prompt(say, shared, f)
-            if not self.followups:
-                self._followed_up(shared)
-        q = selection.next_question(self.rules, self.answers)
-        if q is None:
-            return self._finish(say)
-        return self._prompt(say, q)
+        return self.field.ask_afresh(say)
 
     def _finish(self, say: list[str]) -> Turn:
         a = self.assessment()
-        self.announced = a.level if a.emergency else self.announced
-        self.outcome = outcome_sentences(self.rules, self.prompts, a, self.answers, self.via, bool(a.unclear))
-        self.question, self.finding = None, None
+        self.form.finish(a)
+        self.outcome = outcome_sentences(self.rules, self.prompts, a, self.answers, self.form.via, bool(a.unclear))
         if self.settings.offer_repeat:
-            text = self.prompts.say("offer_repeat")
-            phrases, meanings = answer_text.grammar(self.prompts, "offer")
-            self.listen = Listen("offer_repeat", (), "offer", phrases, prompt=text, meanings=meanings)
-            return Turn(say + self.outcome + [text], self.listen, assessment=a, instruction=a.emergency)
+            self.field.listen = asking.offer_listen(self.prompts)
+            return Turn(say + self.outcome + [self.listen.prompt], self.listen, assessment=a, instruction=a.emergency)
         self.done = True
         return Turn(say + self.outcome, None, done=True, assessment=a, instruction=a.emergency, ending="completed")
 

@@ -13,7 +13,8 @@ A question's hearings so far then decide, with no other rule anywhere:
   never read back ("I heard no. Is that right?"): the read-back is itself a
   yes/no that noise can flip, so the question itself is asked again instead.
 - any other question (`decide`): taken when sure, or when two hearings agree;
-  read back when only fairly likely.
+  read back when only fairly likely, and then taken on a yes to the read-back
+  as sure as the answer needs (`yes_confirms`).
 
 Every question has a cap on prompts (asks, asks again, read-backs, repeats):
 `DialogueSettings.max_prompts`. At the cap the dialogue takes the safe reading
@@ -243,3 +244,21 @@ def decide(earlier: list[Hearing], now: Hearing, rejected: frozenset[str] = froz
     if now.weak or same:
         return READ_BACK
     return UNHEARD
+
+
+def yes_confirms(yes: Hearing, agreed: bool | None, earlier: list[Hearing], value: str,
+                 strict: bool = False) -> bool:
+    """A "yes" to "I heard X. Is that right?" takes X (`value`) when the
+    chance that X is wrong and the yes is wrong too is within the bar
+    (`strict`, a "no" that could raise the level: the firm bar). A yes too
+    faint to count alone still confirms an answer heard fairly well: a soft
+    "yep" to the read-back of a "yeah" was never taken, and the question was
+    asked to its cap (the Caribbean voice, quiet room, measured). Two engines
+    that disagree on the yes (`agreed` False), without a model to weigh it:
+    not a yes. `earlier`: the question's hearings so far."""
+    bar = yes.bars.firm if strict else yes.bars.fair
+    answer = math.prod(e.p_wrong for e in earlier if e.value == value)
+    if yes.p_wrong <= bar:
+        return True
+    weighed = yes.bars.calibrated or agreed is not False
+    return weighed and yes.weak and answer * yes.p_wrong <= bar
