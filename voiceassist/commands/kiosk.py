@@ -15,16 +15,11 @@ from .common import EXIT_OK, UserError, log, read_all, read_settings, user_error
 
 def cmd_kiosk(args) -> int:
     """Unattended kiosk: runs until stopped (systemd restarts it if it dies)."""
-    import signal
     from contextlib import ExitStack
 
     # First of all: systemd may stop the kiosk while it is still loading the
     # recognisers, and that stop must be as clean as one during a consultation.
-    def stop(*_) -> None:
-        _stop_asked.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    stop_on_sigterm()
     with ExitStack() as cleanup:
         try:
             _serve_kiosk(args, cleanup)
@@ -43,6 +38,30 @@ _stop_asked = threading.Event()
 def _stop_if_asked() -> None:
     if _stop_asked.is_set():
         raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt in the main thread, wherever it is.
+    Where it lands in a weakref callback or a __del__, Python cannot raise it:
+    it prints "Exception ignored ... Traceback" and goes on, and the stop is
+    lost. Such a stop is delivered again instead, quietly, and lands in the
+    kiosk's own code a moment later."""
+    import signal
+    import sys
+
+    def stop(*_) -> None:
+        _stop_asked.set()
+        raise KeyboardInterrupt
+
+    def deliver_ignored_stop_again(unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt) and _stop_asked.is_set():
+            # From another thread: raised here, it would land in this hook.
+            threading.Timer(0.01, signal.raise_signal, [signal.SIGTERM]).start()
+        else:
+            sys.__unraisablehook__(unraisable)
+
+    signal.signal(signal.SIGTERM, stop)
+    sys.unraisablehook = deliver_ignored_stop_again
 
 
 def _serve_kiosk(args, cleanup) -> None:
