@@ -52,6 +52,26 @@ def test_a_consultation_reaches_the_outcome_its_answers_lead_to(rules, prompts):
     assert recogniser.grammars and not recogniser.script  # every scripted answer was asked for
 
 
+def test_the_kiosk_transcript_and_the_replay_result_read_the_same_captions(rules, prompts, tmp_path):
+    """One record per line, whoever writes it down: the replay's transcript
+    and what it says was spoken are the session's captions, heard answers
+    with their confidence, exactly as a kiosk transcript has them."""
+    from voiceassist.replay import Recorder
+
+    recorder, captions = Recorder(rules, CLOT), []
+    recogniser, mouth = ScriptedRecogniser(), SpokenInput()
+    person = ScriptedPerson(rules, prompts, CLOT, mouth, recogniser)
+    dialogue = Dialogue(rules, prompts, models={})
+    Consultation(dialogue, recogniser, SilentTTS(), SampleClockSpeaker(), mouth, QUICK,
+                 captions=lambda caption: (captions.append(caption), recorder.caption(caption)), barge_in=False,
+                 hooks=Hooks(before_listen=person.before_listen, before_speak=recorder.turn)).run()
+    result = recorder.finish(dialogue)
+    assert result.transcript == [caption.transcript_line() for caption in captions]
+    assert "heard: yes (1.00)" in result.transcript
+    assert result.spoken == [caption.text for caption in captions if caption.who == "assistant"]
+    assert result.passed
+
+
 def test_silence_ends_the_consultation_safely(rules, prompts):
     """Nobody answers: after max_no_input silences the consultation ends with
     the safety net, never a hang."""

@@ -266,6 +266,9 @@ def test_barge_in_stops_playback_and_takes_the_answer(tmp_path, rules, prompts, 
     # sure yes to a red flag is acted on.)
     assert result.emergency and not result.safety_failure(rules.levels), result.transcript
     assert result.stats.barge_ins >= 3
+    # The replay's transcript is made of the session's own captions: what was
+    # heard, with its confidence, and that it came over a question.
+    assert sum("while I was speaking" in line for line in result.transcript) == result.stats.barge_ins
     from voiceassist.session import SENTENCE_PAUSE_S
 
     full = sum(len(tts.synthesise(s)[0]) / tts.synthesise(s)[1] + SENTENCE_PAUSE_S for s in result.spoken)
@@ -283,7 +286,7 @@ def test_the_assistant_does_not_interrupt_itself(rules, prompts, recogniser, tts
     recorder = Recorder(rules, case)
     patient = BankPatient(bank, room.mouth, case, recorder)
     dialogue = Dialogue(rules, prompts)
-    c = Consultation(dialogue, recogniser, tts, room, room, captions=lambda *a: None,
+    c = Consultation(dialogue, recogniser, tts, room, room, captions=recorder.caption,
                      hooks=Hooks(before_listen=patient.before_listen, before_speak=recorder.turn))
     final = c.run()
     result = recorder.finish(dialogue)

@@ -252,7 +252,7 @@ class Kiosk:
         def captions(caption: Caption) -> None:
             on_board(caption)
             if transcript is not None:
-                transcript.append(f"{caption.who}: {caption.line()}")
+                transcript.append(caption.transcript_line())
 
         return captions
 

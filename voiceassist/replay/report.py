@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ..dialogue.manager import Dialogue, Listen, Turn
+from ..session.ports import Caption
 from ..triage.engine import EMERGENCY_LEVELS
 from ..triage.rules import Rules
 from .cases import Case, meant
@@ -80,20 +81,26 @@ class Result:
 
 
 class Recorder:
-    """Builds a case's Result from the turns of the real dialogue."""
+    """Builds a case's Result: what was said and heard from the session's
+    captions (the records the caption screen and the kiosk's transcripts are
+    made of), what was answered from the turns of the real dialogue."""
 
-    def __init__(self, rules: Rules, case: Case, on_say: Callable[[list[str]], None] | None = None):
-        self.rules, self.case, self.on_say = rules, case, on_say
+    def __init__(self, rules: Rules, case: Case):
+        self.rules, self.case = rules, case
         self.result = Result(case)
+
+    def caption(self, caption: Caption) -> None:
+        self.result.transcript.append(caption.transcript_line())
+        if caption.who == "assistant":
+            self.result.spoken.append(caption.text)
+
+    def patient(self, text: str) -> None:
+        self.caption(Caption("patient", text))
 
     def turn(self, turn: Turn) -> None:
         r = self.result
         if turn.listen is not None and turn.listen.kind != "offer":
             r.prompts[(turn.listen.question, turn.listen.findings)] += 1
-        r.spoken += turn.say
-        r.transcript += [f"assistant: {s}" for s in turn.say]
-        if self.on_say:
-            self.on_say(turn.say)
         for f in turn.filled:
             r.questions += 1
             kind = self.rules.question(f.question).kind
@@ -108,9 +115,6 @@ class Recorder:
             r.instruction_after = r.questions
         if turn.done:
             r.ending = turn.ending
-
-    def patient(self, text: str) -> None:
-        self.result.transcript.append(f"patient: {text}")
 
     def finish(self, dialogue: Dialogue) -> Result:
         a = dialogue.assessment()

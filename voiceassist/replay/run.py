@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..dialogue.manager import Dialogue, DialogueSettings, Turn
 from ..errors import with_kind
+from ..session.ports import Caption
 from ..triage.rules import Prompts, Rules
 from .cases import Case, Mishearing
 from .patients import BankPatient, Patient, TextPatient
@@ -13,19 +14,26 @@ from .report import Recorder, Result
 
 
 def run_case(rules: Rules, prompts: Prompts, case: Case, patient: TextPatient, settings: DialogueSettings | None = None) -> Result:
-    """A consultation with typed answers (replay --text)."""
+    """A consultation with typed answers (replay --text): each sentence is
+    captioned as the session would caption it, with nothing spoken."""
     recorder = Recorder(rules, case)
     dialogue = Dialogue(rules, prompts, settings)
     person = patient.for_case(rules, case)
+
+    def record(turn: Turn) -> None:
+        recorder.turn(turn)
+        for sentence in turn.say:
+            recorder.caption(Caption("assistant", sentence))
+
     turn = dialogue.start()
-    recorder.turn(turn)
+    record(turn)
     for _ in range(dialogue.turn_bound):  # a consultation that has not ended by then is a bug, not a hang
         if turn.done:
             break
         event = patient.reply(person, turn.listen)
         recorder.patient(event.text)
         turn = dialogue.handle(event)
-        recorder.turn(turn)
+        record(turn)
     else:
         recorder.result.error = f"the consultation did not end after {dialogue.turn_bound} turns"
     return recorder.finish(dialogue)
@@ -55,9 +63,14 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
         recorder.turn(turn)
         patient.before_speak(turn)
 
+    def caption(line: Caption) -> None:
+        recorder.caption(line)
+        if captions is not None:
+            captions(line)
+
     consultation = Consultation(
         dialogue, recogniser, tts, speaker, mouth, endpoint,
-        captions=captions or (lambda caption: None), barge_in=allow_barge_in,
+        captions=caption, barge_in=allow_barge_in,
         hooks=Hooks(before_listen=patient.before_listen, before_speak=on_turn),
     )
     consultation.run()

@@ -72,9 +72,11 @@ class Synthesiser(Protocol):
 @dataclass(frozen=True)
 class Caption:
     """One line for the screen and the transcript, as a record, never text to
-    be parsed back: what the assistant says, what was heard, or a status."""
+    be parsed back: what the assistant says, what was heard, or a status. The
+    caption screen, the kiosk's transcripts and replay's results (transcript,
+    what was spoken) are all built from these."""
 
-    who: str  # "assistant" | "heard" | "status"
+    who: str  # "assistant" | "heard" | "status" | "patient" (replay: what the simulated person meant to say)
     text: str  # the sentence, the phrase heard, "(silence)", "(not understood)", a status line
     asks: str | None = None  # the assistant's: the kind of answer this sentence asks for (Listen.kind)
     confidence: float | None = None  # what was heard: the recogniser's confidence
@@ -90,10 +92,14 @@ class Caption:
             notes.append("while I was speaking")
         return f"{self.text} ({', '.join(notes)})" if notes else self.text
 
+    def transcript_line(self) -> str:
+        """"heard: yes (0.93)", "assistant: Is the pain in your calf?"."""
+        return f"{self.who}: {self.line()}"
+
 
 Captions = Callable[[Caption], None]
 
 
 def print_captions(caption: Caption) -> None:
-    label = {"assistant": "assistant", "heard": "  heard", "status": "  ..."}.get(caption.who, caption.who)
+    label = {"assistant": "assistant", "heard": "  heard", "status": "  ...", "patient": "patient"}.get(caption.who, caption.who)
     print(f"{label}: {caption.line()}", flush=True)
