@@ -11,6 +11,7 @@ benchmarks/corpus/voices/<name> for the corpus's); a noise is a 16 kHz WAV
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -61,11 +62,20 @@ def conditions(name: str, kinds: tuple[str, ...] = ("fan", "babble")) -> list[tu
 
 
 def select(conds: list, wanted: str | None) -> list:
-    """The conditions named in `wanted` (comma-separated: "clean", "fan", "babble 10 dB"), or all."""
+    """The conditions named in `wanted` (comma-separated: "clean", "fan",
+    "babble 10 dB"), or all. A kind names the set's default recording of it;
+    "NAME.wav 10 dB" names any recording (the fixtures' own babble loop, to
+    compare with figures measured on it before the sets existed)."""
     if not wanted:
         return conds
-    names = set(wanted.split(","))
-    return [c for c in conds if {c[0], c[0].split()[0]} & names]
+    names = wanted.split(",")
+    chosen = [c for c in conds if {c[0], c[0].split()[0]} & set(names)]
+    for name in names:
+        match = re.fullmatch(r"(\S+)\.wav (\d+) dB", name.strip())
+        if match:
+            noise_path(match[1])  # a clear error now, not in a worker
+            chosen.append((name.strip(), match[1], int(match[2])))
+    return chosen
 
 
 def single_answers(voice: str) -> list[tuple[str, str, str]]:

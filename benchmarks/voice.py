@@ -397,7 +397,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=1, help="accuracy: (engine, voice) jobs run in this many processes")
     p.add_argument("--banks", help="comma-separated voices (default: every voice of the set)")
     p.add_argument("--cases", help="comma-separated vignette ids (default: all 20)")
-    p.add_argument("--conditions", help='comma-separated: clean, fan, babble, or one row such as "babble 10 dB"')
+    p.add_argument("--conditions", help='comma-separated: clean, fan, babble, one row such as "babble 10 dB", or a recording by name such as "babble.wav 10 dB"')
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args()
     {"accuracy": accuracy, "answers": answers, "latency": latency, "startup": startup,
