@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..dialogue.manager import Listen
+from ..triage.engine import NO, UNKNOWN, YES
 from ..triage.rules import ANSWERS, ConfigError, Rules
 from ..yamlfile import read_yaml
 
@@ -70,10 +71,13 @@ def load_cases(path: str | Path, rules: Rules) -> list[Case]:
 
 def meant(case: Case, listen: Listen) -> str:
     """What the patient means to answer (replay.md, "How the patient answers")."""
-    if listen.kind == "offer":
+    if listen.kind == "offer" or listen.confirming == "stop":  # the patient never means to stop
         return "no"
     values = [case.answers.get(f) for f in listen.findings]
-    if listen.kind == "choice":
+    # A read-back of a place ("I heard the calf. Is that right?") is checked
+    # against the place meant, not against yes or no.
+    place = listen.kind == "choice" or (listen.kind == "confirm" and listen.confirming not in (YES, NO, UNKNOWN))
+    if place:
         answer = values[0] or "unknown"
     elif "yes" in values:
         answer = "yes"
