@@ -12,8 +12,9 @@ Two ways a background thread used to break a user's session:
 So every task of ours starts here: a failure is logged as one line and kept
 (`failure()`), and the command line waits for tasks still running
 (`wait()`) before it returns, while the interpreter is still whole.
-`install_excepthook()` gives threads that are not ours (libraries') the same
-one-line report.
+`install_hooks()` gives threads that are not ours (libraries') the same
+one-line report, and keeps a stop (Ctrl-C, the kiosk's SIGTERM) that lands
+where Python cannot raise it.
 """
 
 from __future__ import annotations
@@ -87,8 +88,25 @@ def wait(timeout_s: float = 10.0) -> bool:
         stopping.clear()  # main() may be called again in the same process (tests)
 
 
-def install_excepthook() -> None:
-    """Any thread that dies of an exception is reported in one line, not a traceback."""
+def install_hooks() -> None:
+    """Any thread that dies of an exception is reported in one line, not a
+    traceback. A KeyboardInterrupt (Ctrl-C, or the kiosk's SIGTERM) that
+    lands in a weakref callback or a __del__ cannot be raised there: Python
+    prints "Exception ignored ... Traceback" and drops it, and the stop is
+    lost (CI met it once in twenty kiosk stops). It is delivered again
+    instead, quietly, as a SIGINT to the main thread from another thread
+    (raised in the hook itself, it would land in the hook; sent to the
+    thread, it also wakes a sleep or a read), and reaches its own code."""
+    import signal
+
+    def unraisable_hook(unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            main = threading.main_thread().ident
+            threading.Timer(0.01, signal.pthread_kill, [main, signal.SIGINT]).start()
+        else:
+            sys.__unraisablehook__(unraisable)
+
+    sys.unraisablehook = unraisable_hook
 
     def hook(args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:

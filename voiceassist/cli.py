@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         args = parser.parse_args(["run"] + list(sys.argv[1:] if argv is None else argv))
-    background.install_excepthook()
+    background.install_hooks()
     try:
         return COMMANDS[args.command](args)
     except user_errors() as exc:

@@ -41,27 +41,16 @@ def _stop_if_asked() -> None:
 
 
 def stop_on_sigterm() -> None:
-    """SIGTERM raises KeyboardInterrupt in the main thread, wherever it is.
-    Where it lands in a weakref callback or a __del__, Python cannot raise it:
-    it prints "Exception ignored ... Traceback" and goes on, and the stop is
-    lost. Such a stop is delivered again instead, quietly, and lands in the
-    kiosk's own code a moment later."""
+    """SIGTERM raises KeyboardInterrupt in the main thread, wherever it is
+    (one that lands where Python cannot raise it is delivered again:
+    background.install_hooks)."""
     import signal
-    import sys
 
     def stop(*_) -> None:
         _stop_asked.set()
         raise KeyboardInterrupt
 
-    def deliver_ignored_stop_again(unraisable) -> None:
-        if issubclass(unraisable.exc_type, KeyboardInterrupt) and _stop_asked.is_set():
-            # From another thread: raised here, it would land in this hook.
-            threading.Timer(0.01, signal.raise_signal, [signal.SIGTERM]).start()
-        else:
-            sys.__unraisablehook__(unraisable)
-
     signal.signal(signal.SIGTERM, stop)
-    sys.unraisablehook = deliver_ignored_stop_again
 
 
 def _serve_kiosk(args, cleanup) -> None:
