@@ -35,9 +35,10 @@ and then:
   - cases passed (level and causes as expected) and safety failures.
   (engine, voice) jobs run in --jobs processes at once.
 answers: every answer and place recording of every bank, one at a time,
-through the endpointer and the recogniser, clean and in noise: right, taken
-wrongly at or above the confirmation bar (0.70: accepted at once), and
-rejected; also yes/no flips.
+through the endpointer and the recogniser, clean and in noise, judged as the
+dialogue judges a hearing (policy.hear): right (taken, or read back), taken
+wrongly at once (within the fair bar: no read-back), and asked again (nothing
+heard, or too unsure to read back); also yes/no flips among the wrong ones.
 latency: end of the answer's audio (after the endpointing silence) to the
 first sample of the next sentence ready to play: median and 95th percentile,
 over the public vignettes, clean and in babble at 10 dB.
@@ -182,10 +183,14 @@ def answers(args) -> None:
     condition, the engines side by side."""
     from voiceassist.bank import Bank, heard_by_endpointer
     from voiceassist.dialogue import answers as answer_text
-    from voiceassist.settings import Settings
+    from voiceassist.dialogue.evidence import default_models
+    from voiceassist.dialogue.events import Heard
+    from voiceassist.dialogue.policy import DialogueSettings, hear
     from voiceassist.speech import audio
+    from voiceassist.speech.endpoint import Endpointer
 
-    settings = Settings()
+    from calibration import measured_snr
+
     engines = args.engine.split(",")
     voices = _voices(args)
     conditions = sets.select(sets.conditions(args.set), args.conditions)
@@ -196,36 +201,43 @@ def answers(args) -> None:
         for label, noise_name, snr in conditions:
             noise = audio.load_wav(sets.noise_path(noise_name)) if noise_name else None
             for voice in voices:
-                c = counts[(engine, voice, label)] = dict.fromkeys(["n", "right", "wrong_accepted", "rejected", "flips"], 0)
+                c = counts[(engine, voice, label)] = dict.fromkeys(["n", "right", "wrong_accepted", "asked_again", "flips"], 0)
                 bank = Bank(sets.voice_dir(voice))
                 for n, (name, kind, meaning) in enumerate(sets.single_answers(voice)):
+                    endpointer = Endpointer(parts.endpoint)
                     utterance, background = heard_by_endpointer(audio.load_wav(sets.voice_dir(voice) / name),
-                                                                 parts.endpoint, speech_rms=bank.speech_rms,
-                                                                 noise=noise, snr_db=snr, seed=n)
+                                                                endpointer=endpointer, speech_rms=bank.speech_rms,
+                                                                noise=noise, snr_db=snr, seed=n)
                     c["n"] += 1
                     if utterance is None:
-                        c["rejected"] += 1
+                        c["asked_again"] += 1
                         continue
                     vocab = answer_text.vocabulary(prompts, *kinds[kind])
                     phrases, meanings = answer_text.grammar(prompts, *kinds[kind])
                     r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
-                    parsed = answer_text.parse(r.text, vocab) if r.text else None
-                    if parsed is None or r.confidence < settings.reject_below:
-                        c["rejected"] += 1
-                    elif parsed.value == meaning:
+                    # Judged as the dialogue judges it (policy.hear, the fitted
+                    # model where the engine has one): "taken at once" is a
+                    # hearing within the fair bar, what any question that is
+                    # not a red flag takes without a read-back.
+                    heard = Heard(r.text, r.confidence, measured_snr(utterance, endpointer.floor_db),
+                                  tuple(r.alternatives), r.agreed, r.engine, dict(r.evidence))
+                    h = hear(heard, vocab, DialogueSettings(), default_models())
+                    if h.value is None or not h.weak:
+                        c["asked_again"] += 1
+                    elif h.value == meaning:
                         c["right"] += 1
                     else:
-                        c["wrong_accepted"] += r.confidence >= settings.confirm_below
-                        c["flips"] += {parsed.value, meaning} == {"yes", "no"}
+                        c["wrong_accepted"] += h.fair
+                        c["flips"] += {h.value, meaning} == {"yes", "no"}
             total = _sum([counts[(engine, v, label)] for v in voices])
             print(f"{engine:<21} {label:<13} {total['n']} answers: right {total['right'] / total['n']:.1%},"
-                  f" wrong and accepted {total['wrong_accepted'] / total['n']:.1%},"
-                  f" rejected {total['rejected'] / total['n']:.1%}, yes/no flips {total['flips']}", flush=True)
+                  f" wrong and taken at once {total['wrong_accepted'] / total['n']:.1%},"
+                  f" asked again {total['asked_again'] / total['n']:.1%}, yes/no flips {total['flips']}", flush=True)
 
     def cell(c):
         return f"{c['right'] / c['n']:.0%} / {c['wrong_accepted']}" + (f" ({c['flips']} flips)" if c["flips"] else "")
 
-    print(f"\n{args.set} set: right / wrong and accepted at once (of each voice's answers; yes/no flips among them)\n")
+    print(f"\n{args.set} set: right / wrong and taken at once (of each voice's answers; yes/no flips among them)\n")
     print("| voice | condition | answers | " + " | ".join(engines) + " |")
     print("|---|---|---|" + "---|" * len(engines))
     for voice in voices + ["all"]:
