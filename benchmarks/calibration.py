@@ -18,7 +18,7 @@ meant: "yes", "no", "unknown", a place, or "none" for a sentence that is not
 an answer; heard: the meaning of what the recogniser returned (a command as
 "command:repeat"), "" when nothing was (not endpointed, or no phrase);
 measured_snr: the utterance's active speech level above the endpointer's
-noise floor, as session.Consultation._snr_db computes it.
+noise floor, as a consultation computes it (session/listening.py, answer_snr_db).
 
 The rows go to benchmarks/out/calibration-<set>.csv (not committed); a
 reliability summary is printed (how often what was heard is wrong, by the
@@ -42,17 +42,8 @@ import sets  # noqa: E402
 from voiceassist.speech.asr import EVIDENCE  # noqa: E402
 
 OUT = sets.ROOT / "benchmarks" / "out"
-GRAMMARS = {"yes_no": ("yes_no", None), "pain_location": ("choice", "pain_location")}
 COLUMNS = ["set", "voice", "condition", "noise", "snr", "grammar", "file", "meant", "heard", "text", "confidence",
            "measured_snr", *EVIDENCE]
-
-
-def measured_snr(utterance: bytes, floor_db: float) -> float:
-    """session.Consultation._snr_db: the answer's active speech level above the endpointer's noise floor."""
-    from voiceassist.speech.audio import active_rms
-
-    rms = active_rms(np.frombuffer(utterance, np.int16))
-    return float(20 * np.log10(max(rms, 1e-3) / 32768.0) - floor_db)
 
 
 def tries(voice: str, thin: bool = False):
@@ -71,7 +62,7 @@ def tries(voice: str, thin: bool = False):
     for n, (sentence, samples) in enumerate(sets.not_answers(voice)):
         if thin and n % 2:
             continue
-        for grammar in [list(GRAMMARS)[n // 2 % 2]] if thin else GRAMMARS:
+        for grammar in [list(sets.GRAMMARS)[n // 2 % 2]] if thin else sets.GRAMMARS:
             yield f"not_answer:{sentence}", grammar, "none", samples
 
 
@@ -80,12 +71,13 @@ def rows(set_name: str, engine: str, voices: list[str], conditions: list, thin: 
 
     from voiceassist.bank import Bank, heard_by_endpointer
     from voiceassist.dialogue import answers as answer_text
+    from voiceassist.session.listening import answer_snr_db
     from voiceassist.speech import audio
     from voiceassist.speech.endpoint import Endpointer
 
     rules, prompts, parts = _parts(engine)
-    grammar = {g: answer_text.grammar(prompts, *k) for g, k in GRAMMARS.items()}
-    vocab = {g: answer_text.vocabulary(prompts, *k) for g, k in GRAMMARS.items()}
+    grammar = {g: answer_text.grammar(prompts, *k) for g, k in sets.GRAMMARS.items()}
+    vocab = {g: answer_text.vocabulary(prompts, *k) for g, k in sets.GRAMMARS.items()}
     for voice in voices:
         bank = Bank(sets.voice_dir(voice))
         said = list(tries(voice, thin))
@@ -104,7 +96,7 @@ def rows(set_name: str, engine: str, voices: list[str], conditions: list, thin: 
                     parsed = answer_text.parse(r.text, vocab[g]) if r.text else None
                     heard = "" if parsed is None else _meaning(f"{parsed.kind}:{parsed.value}")
                     row.update(heard=heard, text=r.text, confidence=r.confidence,
-                               measured_snr=round(measured_snr(utterance, endpointer.floor_db), 2), **r.evidence)
+                               measured_snr=round(answer_snr_db(utterance, endpointer.floor_db), 2), **r.evidence)
                 yield row
 
 

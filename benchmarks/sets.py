@@ -22,6 +22,8 @@ SETS = ("tuning", "report")
 SNRS = (20, 10, 6)
 # What a single answer means, by file stem (a bank's names, replay.md "Bank").
 ANSWER_STEMS = {"yes": "yes", "no": "no", "dont_know": "unknown"}
+# The grammar a single answer of each kind is heard with: (Listen kind, finding).
+GRAMMARS = {"yes_no": ("yes_no", None), "pain_location": ("choice", "pain_location")}
 
 
 @cache

@@ -184,20 +184,20 @@ def answers(args) -> None:
     from voiceassist.bank import Bank, heard_by_endpointer
     from voiceassist.dialogue import answers as answer_text
     from voiceassist.dialogue.evidence import default_models
-    from voiceassist.dialogue.events import Heard
     from voiceassist.dialogue.policy import DialogueSettings, hear
+    from voiceassist.session.listening import answer_snr_db, heard_of
     from voiceassist.speech import audio
     from voiceassist.speech.endpoint import Endpointer
 
-    from calibration import measured_snr
-
+    dialogue_settings, models = DialogueSettings(), default_models()
     engines = args.engine.split(",")
     voices = _voices(args)
     conditions = sets.select(sets.conditions(args.set), args.conditions)
-    kinds = {"yes_no": ("yes_no", None), "pain_location": ("choice", "pain_location")}
     counts = {}  # (engine, voice, condition) -> counts
     for engine in engines:
         rules, prompts, parts = _parts(engine)
+        vocab = {kind: answer_text.vocabulary(prompts, *spec) for kind, spec in sets.GRAMMARS.items()}
+        grammar = {kind: answer_text.grammar(prompts, *spec) for kind, spec in sets.GRAMMARS.items()}
         for label, noise_name, snr in conditions:
             noise = audio.load_wav(sets.noise_path(noise_name)) if noise_name else None
             for voice in voices:
@@ -212,16 +212,14 @@ def answers(args) -> None:
                     if utterance is None:
                         c["asked_again"] += 1
                         continue
-                    vocab = answer_text.vocabulary(prompts, *kinds[kind])
-                    phrases, meanings = answer_text.grammar(prompts, *kinds[kind])
+                    phrases, meanings = grammar[kind]
                     r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
                     # Judged as the dialogue judges it (policy.hear, the fitted
                     # model where the engine has one): "taken at once" is a
                     # hearing within the fair bar, what any question that is
                     # not a red flag takes without a read-back.
-                    heard = Heard(r.text, r.confidence, measured_snr(utterance, endpointer.floor_db),
-                                  tuple(r.alternatives), r.agreed, r.engine, dict(r.evidence))
-                    h = hear(heard, vocab, DialogueSettings(), default_models())
+                    heard = heard_of(r, answer_snr_db(utterance, endpointer.floor_db))
+                    h = hear(heard, vocab[kind], dialogue_settings, models)
                     if h.value is None or not h.weak:
                         c["asked_again"] += 1
                     elif h.value == meaning:
@@ -299,13 +297,12 @@ def _speed(args) -> None:
 
     engine, voice = args.engine, args.banks
     rules, prompts, parts = _parts(engine)
-    kinds = {"yes_no": ("yes_no", None), "pain_location": ("choice", "pain_location")}
     bank = Bank(sets.voice_dir(voice))
     walls, cpus = [], []
     for n, (name, kind, _) in enumerate(sets.single_answers(voice)):
         utterance, background = heard_by_endpointer(audio.load_wav(sets.voice_dir(voice) / name), parts.endpoint,
                                                      speech_rms=bank.speech_rms, seed=n)
-        phrases, meanings = answer_text.grammar(prompts, *kinds[kind])
+        phrases, meanings = answer_text.grammar(prompts, *sets.GRAMMARS[kind])
         t, c = time.monotonic(), time.process_time()
         parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
         walls.append(time.monotonic() - t)

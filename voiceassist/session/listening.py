@@ -83,14 +83,19 @@ class Listening:
         return self.heard(result, audio)
 
     def heard(self, result: Recognition, audio: bytes) -> Heard:
-        """What the dialogue gets: the answer with its SNR (in noise a confident
-        answer is still confirmed), the recogniser's near-misses, whether its
-        engines agreed and all they measured."""
-        return Heard(result.text, result.confidence, self.snr_db(audio), tuple(result.alternatives),
-                     result.agreed, result.engine, dict(result.evidence))
+        return heard_of(result, answer_snr_db(audio, self.endpointer.floor_db))
 
-    def snr_db(self, audio: bytes) -> float:
-        """The answer's active speech level above the endpointer's noise floor."""
-        rms = active_rms(np.frombuffer(audio, np.int16))
-        level = 20 * np.log10(max(rms, 1e-3) / 32768.0)
-        return float(level - self.endpointer.floor_db)
+
+def heard_of(result: Recognition, snr_db: float) -> Heard:
+    """What the dialogue gets: the answer with its SNR (in noise a confident
+    answer is still confirmed), the recogniser's near-misses, whether its
+    engines agreed and all they measured. The benchmarks build their hearings
+    here too, so that they judge what a consultation judges."""
+    return Heard(result.text, result.confidence, snr_db, tuple(result.alternatives),
+                 result.agreed, result.engine, dict(result.evidence))
+
+
+def answer_snr_db(audio: bytes, floor_db: float) -> float:
+    """The answer's active speech level above the endpointer's noise floor."""
+    rms = active_rms(np.frombuffer(audio, np.int16))
+    return float(20 * np.log10(max(rms, 1e-3) / 32768.0) - floor_db)
