@@ -55,6 +55,7 @@ PAIR = ("ps_logit", "ps_score", "w_logit", "w_margin", "w_in", "noise", "noise_p
 L2 = 1.0
 NOT_ANSWER_WEIGHT = 0.25  # about one sentence in twenty that is not an answer, as a consultation hears them
 FIRM_MAX, FAIR_WRONG, WEAK_MAX = 0.02, 0.01, 0.5
+FIRM_MEANINGS = ("answer:yes", "answer:no", "answer:unknown")  # each gets its own firm bar (evidence.Bars)
 
 
 def read(patterns: list[str]) -> list[dict]:
@@ -141,24 +142,36 @@ def judged(engine: str, spec: dict, rows: list[dict]) -> list[tuple[dict, str, f
     return out
 
 
-def choose_bars(hearings: list[tuple[dict, str, float]]) -> dict:
-    """firm from the answers to the yes/no question (what a red flag is asked
-    with): just below the first one heard wrong; fair from every hearing, the
-    sentences that are not answers weighed as in a consultation."""
-    answers = sorted((h for h in hearings if h[0]["grammar"] == "yes_no" and h[0]["meant"] != "none"),
-                     key=lambda h: h[2])
+def firm_below(hearings: list[tuple[dict, str, float]]) -> float:
+    """The largest chance, at most FIRM_MAX, at or below which none of these
+    hearings was wrong."""
     firm = 0.0
-    for r, m, pw in answers:
+    for r, m, pw in sorted(hearings, key=lambda h: h[2]):
         if not right(r, m) or pw > FIRM_MAX:
             break
         firm = float(pw)
+    return round(firm, 5)
+
+
+def choose_bars(hearings: list[tuple[dict, str, float]]) -> dict:
+    """firm from the hearings of the yes/no question (what a red flag is asked
+    with): for each of its answers, just below the first hearing of that
+    answer that was wrong (a sentence that is not an answer, heard as it,
+    included); for any other meaning just below the first wrong answer of the
+    question. fair from every hearing, the sentences that are not answers
+    weighed as in a consultation."""
+    yes_no = [h for h in hearings if h[0]["grammar"] == "yes_no"]
+    firm = firm_below([h for h in yes_no if h[0]["meant"] != "none"])
+    by_meaning = {m: max(firm, firm_below([h for h in yes_no if h[1] == m])) for m in FIRM_MEANINGS}
+    by_meaning = {m: bar for m, bar in by_meaning.items() if bar != firm}
     fair, taken, wrong = firm, 0.0, 0.0
     for r, m, pw in sorted(hearings, key=lambda h: h[2]):
         taken += weight(r)
         wrong += 0.0 if right(r, m) else weight(r)
         if wrong / taken <= FAIR_WRONG:
             fair = max(fair, float(pw))
-    return {"firm": round(firm, 5), "fair": round(fair, 5), "weak": WEAK_MAX}
+    bars = {"firm": firm, "fair": round(fair, 5), "weak": WEAK_MAX}
+    return bars | ({"firm_by_meaning": by_meaning} if by_meaning else {})
 
 
 def reliability(hearings, title: str) -> None:
@@ -171,6 +184,10 @@ def reliability(hearings, title: str) -> None:
             print(f"| {lo:g} to {min(hi, 1):g} | {len(sel)} | {bad} | {bad / len(sel):.1%} |")
 
 
+def firm_of(bars: dict, meaning: str) -> float:
+    return bars.get("firm_by_meaning", {}).get(meaning, bars["firm"])
+
+
 def per_condition(hearings, bars: dict, title: str) -> None:
     print(f"\n{title}: answers taken on one hearing (fair or firm), and wrong among them; "
           "yes/no flips (yes taken for no or no for yes) among the firm ones\n")
@@ -178,8 +195,8 @@ def per_condition(hearings, bars: dict, title: str) -> None:
     conditions = sorted({h[0]["condition"] for h in hearings}, key=lambda c: (c != "clean", c))
     for cond in conditions:
         sel = [h for h in hearings if h[0]["condition"] == cond and h[0]["meant"] != "none"]
-        firm = [h for h in sel if h[2] <= bars["firm"]]
-        fair = [h for h in sel if bars["firm"] < h[2] <= bars["fair"]]
+        firm = [h for h in sel if h[2] <= firm_of(bars, h[1])]
+        fair = [h for h in sel if firm_of(bars, h[1]) < h[2] <= bars["fair"]]
         taken_wrong = sum(not right(r, m) for r, m, _ in firm + fair)
         flips = sum(1 for r, m, _ in firm if r["meant"] in ("yes", "no") and m.split(":")[-1] in ("yes", "no")
                     and not right(r, m))

@@ -67,7 +67,7 @@ def test_on_the_report_set_no_firm_hearing_flips_a_yes_or_no():
                 continue
             snr = float(r["measured_snr"]) if r["measured_snr"] else None
             meaning, p_wrong = model.judge(r, snr)
-            if p_wrong <= model.bars.firm and meaning in ("answer:yes", "answer:no"):
+            if p_wrong <= model.bars.for_meaning(meaning).firm and meaning in ("answer:yes", "answer:no"):
                 assert meaning == f"answer:{r['meant']}", (engine, r["voice"], r["condition"], r["file"])
 
 

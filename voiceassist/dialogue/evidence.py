@@ -23,7 +23,7 @@ confidence.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -84,17 +84,34 @@ class Bars:
       time, on the tuning set);
     weak: read back.
     calibrated: the chances are measured ones (a fitted model), so two
-    hearings' chances can be multiplied; a recogniser's raw confidence is not."""
+    hearings' chances can be multiplied; a recogniser's raw confidence is not.
+    firm_by_meaning: a meaning's own firm bar, where it has one ("answer:no"):
+      noise turns one answer into another far more often than back (babble
+      masks the "n't" of "I haven't": a no heard as "I have", never a yes
+      heard as "no", on the tuning set), so one bar for every meaning is set
+      by the likelier error and asks again after every other. `for_meaning`
+      gives the bars a hearing of that meaning is read against."""
 
     firm: float
     fair: float
     weak: float
     vote: float = -1.0
     calibrated: bool = True
+    firm_by_meaning: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         if self.vote < 0:
             object.__setattr__(self, "vote", math.sqrt(self.firm))
+        if isinstance(self.firm_by_meaning, Mapping):
+            object.__setattr__(self, "firm_by_meaning", tuple(sorted(self.firm_by_meaning.items())))
+
+    def for_meaning(self, meaning: str) -> "Bars":
+        """The bars for a hearing of `meaning` ("answer:no"): its own firm bar
+        and the vote it implies, where it has one."""
+        firm = dict(self.firm_by_meaning).get(meaning)
+        if firm is None:
+            return self
+        return replace(self, firm=firm, vote=math.sqrt(firm), firm_by_meaning=())
 
 
 @dataclass(frozen=True)
@@ -140,7 +157,7 @@ def load(path: str | Path | None = None) -> dict[str, EngineModel]:
         models[engine] = EngineModel(
             engine,
             {name: logistic(d) for name, d in spec["right"].items()},
-            Bars(**{k: float(v) for k, v in spec["bars"].items()}),
+            Bars(**{k: (v if isinstance(v, Mapping) else float(v)) for k, v in spec["bars"].items()}),
             logistic(spec["agreed"]) if spec.get("agreed") else None,
         )
     return models

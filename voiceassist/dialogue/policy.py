@@ -105,7 +105,7 @@ def hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, En
     parsed = answer_text.from_meaning(meaning, vocab)
     if parsed is None:
         return Hearing(None, "", 1.0, model.bars)
-    return Hearing(parsed.value, parsed.kind, p_wrong, model.bars)
+    return Hearing(parsed.value, parsed.kind, p_wrong, model.bars.for_meaning(meaning))
 
 
 def confidence_bars(s: DialogueSettings) -> Bars:
