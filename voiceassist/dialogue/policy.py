@@ -226,7 +226,7 @@ def decide(earlier: list[Hearing], now: Hearing, rejected: frozenset[str] = froz
     (ACCEPT), read it back (READ_BACK), or ask again (UNHEARD).
 
     `earlier`: this question's hearings so far; `rejected`: answers the person
-    said were wrong when read back; `strict`: a "no" that could hide a more
+    said were wrong when read back; `strict`: a "no" or "I don't know" that could hide a more
     urgent outcome, taken only as surely as a red flag's (heard wrong, it
     would lower the level: babble made a "yes" to walking pain a sure "no",
     measured). Hearings that agree are taken when the chance that all of

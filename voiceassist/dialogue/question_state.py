@@ -9,11 +9,12 @@ question asked afresh (also the one "go back" returns to).
 
 from __future__ import annotations
 
-from ..triage.engine import NO, YES
+from ..triage.engine import NO, UNKNOWN, YES
 from .events import Heard, Listen
 from .policy import Hearing, Resolution, Stage, Vote, decide, red_flag_step, vote, yes_confirms
 
 CHECKING = (Stage.CHECK_YES, Stage.CHECK_NO, Stage.CHECK_AGAIN)
+LOWERING = (NO, UNKNOWN)  # answers that leave a level-raising question's level where it was
 
 
 class QuestionState:
@@ -42,8 +43,9 @@ class QuestionState:
     def verdict(self, h: Hearing, raises_level: bool) -> str:
         """Any other question's answer heard once more: ACCEPT, READ_BACK
         or UNHEARD (policy.decide). A "no" that could hide a more urgent
-        outcome (`raises_level`) is taken only on the firm bar."""
-        strict = h.value == NO and raises_level
+        outcome (`raises_level`) is taken only on the firm bar; so is an "I
+        don't know", which counts as no for the level (triage.md)."""
+        strict = h.value in LOWERING and raises_level
         verdict = decide(self.hearings, h, frozenset(self.rejected), strict)
         if h.value is not None:
             self.hearings.append(h)
@@ -52,7 +54,7 @@ class QuestionState:
     def confirms(self, yes: Hearing, event: Heard, value: str) -> bool:
         """Whether a "yes" to "I heard `value`. Is that right?" takes it
         (policy.yes_confirms), weighed with this question's hearings of it."""
-        strict = value == NO and self.return_to is not None and self.return_to.raises_level
+        strict = value in LOWERING and self.return_to is not None and self.return_to.raises_level
         return yes_confirms(yes, event.agreed, self.hearings, value, strict)
 
     def reject(self, value: str) -> None:
