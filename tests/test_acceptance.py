@@ -4,6 +4,7 @@ again. The models are fitted on the tuning set's rows and checked here on the
 report set's (benchmarks/calibration/, benchmarks/acceptance.py)."""
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
@@ -154,14 +155,6 @@ I_HAVENT = {"pocketsphinx_meaning": "answer:no", "pocketsphinx_confidence": 1.0,
             "whisper_in_grammar": 0.9663, "whisper_second_meaning": "answer:yes", "agreed": 1.0}
 
 
-def _at_clot_signs(rules, prompts):
-    d = Dialogue(rules, prompts)
-    turn = d.start()
-    while turn.listen.question != "clot_signs":
-        turn = d.handle(Heard("my calf" if turn.listen.kind == "choice" else "no"))
-    return d
-
-
 def test_each_answer_has_its_own_firm_bar():
     """Noise turns a no into a yes ("I haven't" heard as "I have"), not back:
     on the tuning set no hearing of "no" was wrong where hearings of "yes"
@@ -172,24 +165,36 @@ def test_each_answer_has_its_own_firm_bar():
     assert bars.for_meaning("option:calf") == bars and no.fair == bars.fair
 
 
-def test_a_clear_no_in_a_quiet_room_answers_a_red_flag_at_once(rules, prompts):
-    """The quiet-room "I haven't" (chance wrong 0.7%) was asked again as if it
-    could be a yes, on every red flag (an extra prompt each); it is a no."""
-    d = _at_clot_signs(rules, prompts)
-    _, p_wrong = default_models()[PAIR].judge(I_HAVENT, 79.0)
-    assert default_models()[PAIR].bars.firm < p_wrong
-    turn = d.handle(Heard("i haven't", 0.97, 79.0, engine=PAIR, agreed=True, evidence=I_HAVENT))
-    assert d.answers["leg_swelling"] == "no" and turn.listen.question != "clot_signs"
+def _fixed_chance(p_wrong):
+    """The pair's model, as if every hearing the engines agreed on were wrong
+    with chance `p_wrong`; its bars as fitted: "no" firm up to 2%, "yes" 0.6%."""
+    from voiceassist.dialogue.evidence import Bars, EngineModel, Logistic
+
+    z = math.log((1 - p_wrong) / p_wrong)
+    bars = Bars(firm=0.006, fair=0.077, weak=0.5, firm_by_meaning={"answer:no": 0.02})
+    return {PAIR: EngineModel(PAIR, {"whisper": Logistic(z, {})}, bars, agreed=Logistic(z, {}))}
 
 
-def test_a_yes_as_doubtful_as_that_no_is_asked_again(rules, prompts):
-    """The same evidence for "yes" is not firm: "I have" is what noise makes of
-    "I haven't", so a red flag's yes at that chance is checked once more."""
-    d = _at_clot_signs(rules, prompts)
-    swapped = I_HAVENT | {"pocketsphinx_meaning": "answer:yes", "whisper_meaning": "answer:yes",
-                          "whisper_second_meaning": "answer:no"}
-    turn = d.handle(Heard("i have", 0.97, 79.0, engine=PAIR, agreed=True, evidence=swapped))
-    assert "leg_swelling" not in d.answers and turn.listen.question == "clot_signs"
+@pytest.mark.parametrize("said, answered", [("no", "no"), ("yes", None)])
+def test_a_red_flag_is_answered_at_once_within_its_answers_firm_bar(rules, prompts, said, answered):
+    """A "no" heard at 1% wrong answers a red flag at once; a "yes" as
+    doubtful is asked once more ("I haven't" heard as "I have" is what noise
+    does). One firm bar for both asked every such "no" twice."""
+    d = Dialogue(rules, prompts, models=_fixed_chance(0.01))
+    turn = d.start()
+    while turn.listen.question != "clot_signs":
+        turn = d.handle(Heard("my calf" if turn.listen.kind == "choice" else "no"))
+    both = {"pocketsphinx_meaning": f"answer:{said}", "whisper_meaning": f"answer:{said}", "agreed": 1.0}
+    turn = d.handle(Heard(said, 0.99, 60.0, engine=PAIR, agreed=True, evidence=both))
+    assert d.answers.get("leg_swelling") == answered
+    assert (turn.listen.question == "clot_signs") == (answered is None)
+
+
+def test_the_quiet_room_i_havent_is_a_firm_no():
+    """The measured hearing that cost us_f2 a prompt on every red flag."""
+    pair = default_models()[PAIR]
+    meaning, p_wrong = pair.judge(I_HAVENT, 79.0)
+    assert meaning == "answer:no" and p_wrong <= pair.bars.for_meaning(meaning).firm
 
 
 def test_on_the_tuning_set_no_hearing_under_its_meanings_firm_bar_is_wrong():
@@ -202,3 +207,19 @@ def test_on_the_tuning_set_no_hearing_under_its_meanings_firm_bar_is_wrong():
             meaning, p_wrong = model.judge(r, snr)
             if meaning.startswith("answer:") and p_wrong <= model.bars.for_meaning(meaning).firm:
                 assert meaning == f"answer:{r['meant']}", (engine, r["voice"], r["condition"], r["file"])
+
+
+@pytest.mark.parametrize("said, taken", [("unknown", False), ("no", False), ("yes", True)])
+def test_an_i_dont_know_that_could_lower_the_level_is_taken_only_when_firm(rules, prompts, said, taken):
+    """"I don't know" counts as no for the level (triage.md, "Unknown
+    answers"), so heard wrongly it lowers the level as a wrong "no" does: on a
+    question whose yes could make the outcome more urgent, both need the firm
+    bar and are read back below it. A yes there is taken on the fair bar."""
+    d = Dialogue(rules, prompts, models=_fixed_chance(0.05))
+    turn = d.start()
+    while not (turn.listen.raises_level and not turn.listen.red_flag and turn.listen.kind == "yes_no"):
+        turn = d.handle(Heard("my calf" if turn.listen.kind == "choice" else "no"))
+    question = turn.listen.question
+    both = {"pocketsphinx_meaning": f"answer:{said}", "whisper_meaning": f"answer:{said}", "agreed": 1.0}
+    turn = d.handle(Heard(said, 0.95, 60.0, engine=PAIR, agreed=True, evidence=both))
+    assert (turn.listen.kind != "confirm") == taken, (question, turn.listen)
