@@ -48,11 +48,10 @@ from voiceassist.dialogue.evidence import features  # noqa: E402
 
 OUT = ROOT / "voiceassist" / "dialogue" / "acceptance.yaml"
 # The inputs of each model (evidence.features names them).
-KIND = ("command", "unknown")  # the kind of meaning judged
-PS = ("ps_logit", "ps_score", "noise", "noise_ps_logit") + KIND
-WHISPER = ("w_logit", "w_margin", "w_in", "noise", "noise_w_logit", "noise_w_margin") + KIND
+PS = ("ps_logit", "ps_score", "noise", "noise_ps_logit")
+WHISPER = ("w_logit", "w_margin", "w_in", "noise", "noise_w_logit", "noise_w_margin")
 PAIR = ("ps_logit", "ps_score", "w_logit", "w_margin", "w_in", "noise", "noise_ps_logit", "noise_w_logit",
-        "noise_w_margin") + KIND
+        "noise_w_margin")
 L2 = 1.0
 NOT_ANSWER_WEIGHT = 0.25  # about one sentence in twenty that is not an answer, as a consultation hears them
 FIRM_MAX, FAIR_WRONG, WEAK_MAX = 0.02, 0.01, 0.5
@@ -73,13 +72,14 @@ def heard_anything(row: dict) -> bool:
 
 
 def right(row: dict, meaning: str) -> bool:
-    """A meaning ("answer:yes", "option:calf", "command:stop") is right when it is what was meant."""
-    return bool(meaning) and meaning.split(":", 1)[-1] == row["meant"]
+    """A meaning ("answer:yes", "option:calf", "command:stop") is right when it
+    is what was meant ("yes", "calf", "command:stop")."""
+    return bool(meaning) and row["meant"] in (meaning, meaning.split(":", 1)[-1])
 
 
-def x_of(row: dict, names: tuple[str, ...], meaning: str) -> list[float]:
+def x_of(row: dict, names: tuple[str, ...]) -> list[float]:
     snr = float(row["measured_snr"]) if row.get("measured_snr") else None
-    f = features(row, snr, meaning)
+    f = features(row, snr)
     return [f[n] for n in names]
 
 
@@ -89,11 +89,9 @@ def weight(row: dict) -> float:
     return NOT_ANSWER_WEIGHT if row["meant"] == "none" else 1.0
 
 
-def fit(rows: list[dict], names: tuple[str, ...], engine: str) -> dict:
-    """P(`engine`'s meaning is right), from `names` (evidence.features)."""
-    meaning = f"{engine}_meaning"
-    X = np.array([[1.0] + x_of(r, names, r[meaning]) for r in rows])
-    y = np.array([1.0 if right(r, r[meaning]) else 0.0 for r in rows])
+def fit(rows: list[dict], names: tuple[str, ...], target) -> dict:
+    X = np.array([[1.0] + x_of(r, names) for r in rows])
+    y = np.array([1.0 if target(r) else 0.0 for r in rows])
     k = np.array([weight(r) for r in rows])
     w = np.zeros(X.shape[1])
     penalty = L2 * np.eye(len(w))
@@ -111,14 +109,17 @@ def fit(rows: list[dict], names: tuple[str, ...], engine: str) -> dict:
 def fit_engine(engine: str, tuning: list[dict]) -> dict:
     rows = [r for r in tuning if heard_anything(r)]
     if engine == "pocketsphinx":
-        return {"right": {"pocketsphinx": fit(rows, PS, "pocketsphinx")}}
+        return {"right": {"pocketsphinx": fit(rows, PS, lambda r: right(r, r["pocketsphinx_meaning"]))}}
     if engine == "whisper":
-        return {"right": {"whisper": fit(rows, WHISPER, "whisper")}}
+        return {"right": {"whisper": fit(rows, WHISPER, lambda r: right(r, r["whisper_meaning"]))}}
     agreed = [r for r in rows if float(r.get("agreed") or 0) >= 0.5]
     split = [r for r in rows if float(r.get("agreed") or 0) < 0.5]
     return {
-        "agreed": fit(agreed, PAIR, "whisper"),
-        "right": {"pocketsphinx": fit(split, PAIR, "pocketsphinx"), "whisper": fit(split, PAIR, "whisper")},
+        "agreed": fit(agreed, PAIR, lambda r: right(r, r["whisper_meaning"])),
+        "right": {
+            "pocketsphinx": fit(split, PAIR, lambda r: right(r, r["pocketsphinx_meaning"])),
+            "whisper": fit(split, PAIR, lambda r: right(r, r["whisper_meaning"])),
+        },
     }
 
 

@@ -14,7 +14,7 @@ and babble at 20, 10 and 6 dB, then recognised once. One CSV row per try:
     set, voice, condition, noise, snr, grammar, file, meant, heard, text,
     confidence, measured_snr, and every key of Recognition.evidence
 
-meant: "yes", "no", "unknown", a place, or "none" for a sentence that is not
+meant: "yes", "no", "unknown", a place, a command ("command:repeat"), or "none" for a sentence that is not
 an answer; heard: the meaning of what the recogniser returned (a command as
 "command:repeat"), "" when nothing was (not endpointed, or no phrase);
 measured_snr: the utterance's active speech level above the endpointer's
@@ -46,27 +46,36 @@ COLUMNS = ["set", "voice", "condition", "noise", "snr", "grammar", "file", "mean
            "measured_snr", *EVIDENCE]
 
 
-def tries(voice: str, thin: bool = False):
+KINDS = ("answers", "commands", "not_answers")
+
+
+def tries(voice: str, thin: bool = False, kinds: tuple[str, ...] = KINDS):
     """(file, grammar, meant, samples) of every try of one voice. `thin`: every
-    yes, no and "I don't know", the first 3 phrasings of each place, and 10 of
-    the 20 sentences that are not answers, each with one grammar in turn
-    (45 tries a voice instead of 87: for a machine shared with others)."""
+    yes, no and "I don't know", the first 3 phrasings of each place, each
+    command once with one grammar in turn, and 10 of the 20 sentences that
+    are not answers, each with one grammar in turn (53 tries a voice instead
+    of 103: for a machine shared with others). `kinds`: which of KINDS."""
     from voiceassist.speech import audio
 
     folder = sets.voice_dir(voice)
-    for name, grammar, meaning in sets.single_answers(voice):
+    for name, grammar, meaning in sets.single_answers(voice) if "answers" in kinds else []:
         stem = Path(name).stem.rpartition("-")[2]
         if thin and grammar == "pain_location" and stem.isdigit() and int(stem) > 3:
             continue
         yield name, grammar, meaning, audio.load_wav(folder / name)
-    for n, (sentence, samples) in enumerate(sets.not_answers(voice)):
+    # A command is said as itself: "command:repeat" is what it means, whatever the question.
+    for n, (name, command) in enumerate(sets.commands(voice) if "commands" in kinds else []):
+        for grammar in [list(sets.GRAMMARS)[n % 2]] if thin else sets.GRAMMARS:
+            yield name, grammar, f"command:{command}", audio.load_wav(folder / name)
+    for n, (sentence, samples) in enumerate(sets.not_answers(voice) if "not_answers" in kinds else []):
         if thin and n % 2:
             continue
         for grammar in [list(sets.GRAMMARS)[n // 2 % 2]] if thin else sets.GRAMMARS:
             yield f"not_answer:{sentence}", grammar, "none", samples
 
 
-def rows(set_name: str, engine: str, voices: list[str], conditions: list, thin: bool = False):
+def rows(set_name: str, engine: str, voices: list[str], conditions: list, thin: bool = False,
+         kinds: tuple[str, ...] = KINDS):
     from voice import _parts
 
     from voiceassist.bank import Bank, heard_by_endpointer
@@ -80,7 +89,7 @@ def rows(set_name: str, engine: str, voices: list[str], conditions: list, thin: 
     vocab = {g: answer_text.vocabulary(prompts, *k) for g, k in sets.GRAMMARS.items()}
     for voice in voices:
         bank = Bank(sets.voice_dir(voice))
-        said = list(tries(voice, thin))
+        said = list(tries(voice, thin, kinds))
         for label, noise_name, snr in conditions:
             noise = audio.load_wav(sets.noise_path(noise_name)) if noise_name else None
             for n, (name, g, meant, samples) in enumerate(said):
@@ -246,7 +255,8 @@ def main() -> None:
     p.add_argument("--engine", default="pocketsphinx+whisper")
     p.add_argument("--voices", help="comma-separated (default: every voice of the set)")
     p.add_argument("--conditions", help='comma-separated: clean, fan, babble, or one such as "babble 10 dB"')
-    p.add_argument("--thin", action="store_true", help="45 tries a voice instead of 87 (see tries())")
+    p.add_argument("--thin", action="store_true", help="53 tries a voice instead of 103 (see tries())")
+    p.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)} (default: all)")
     p.add_argument("--out", type=Path, help="CSV to write (default benchmarks/out/calibration-<set>.csv)")
     p.add_argument("--summary", type=Path, nargs="+", metavar="CSV", help="only print the summary of rows already written")
     p.add_argument("--table", type=Path, nargs="+", metavar="CSV",
@@ -266,7 +276,7 @@ def main() -> None:
     with out.open("w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        for row in rows(args.set, args.engine, voices, conditions, args.thin):
+        for row in rows(args.set, args.engine, voices, conditions, args.thin, tuple(args.kinds.split(","))):
             writer.writerow(row)
             n += 1
             f.flush()  # a run stopped early keeps every row written

@@ -93,6 +93,14 @@ def single_answers(voice: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def commands(voice: str) -> list[tuple[str, str]]:
+    """(file name, command) of the first recording of each command a voice has
+    ("repeat.wav": repeat), in the order of their names."""
+    files = json.loads((voice_dir(voice) / "phrases.json").read_text())["files"]
+    return sorted((name, phrase["id"]) for name, phrase in files.items()
+                  if phrase["kind"] == "commands" and name == f"{phrase['id']}.wav")
+
+
 def not_answers(voice: str) -> list[tuple[str, "object"]]:
     """(sentence, 16 kHz int16 samples) of the ~20 sentences that are not
     answers: the corpus's recordings, or for a fixture voice made as

@@ -39,9 +39,8 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def features(evidence: Mapping[str, float | str], snr_db: float | None, meaning: str = "") -> dict[str, float]:
-    """The model's inputs for the hearing of `meaning` ("answer:no",
-    "command:help"), each scaled to about -2..2."""
+def features(evidence: Mapping[str, float | str], snr_db: float | None) -> dict[str, float]:
+    """The model's inputs, each scaled to about -2..2."""
     def num(key: str, default: float = 0.0) -> float:
         value = evidence.get(key)
         return default if value in (None, "") else float(value)
@@ -56,12 +55,6 @@ def features(evidence: Mapping[str, float | str], snr_db: float | None, meaning:
         "w_margin": min(max(num("whisper_margin"), -5.0), 15.0) / 5,
         "w_in": num("whisper_in_grammar"),
         "noise": noise,
-        # What kind of meaning it is: speech that is not an answer, and noise,
-        # are forced onto the grammar's short catch-alls (a command, "I don't
-        # know") far more often than onto a yes, a no or a place (measured:
-        # "can you help me" heard as "help", babble as "go back").
-        "command": 1.0 if meaning.startswith("command:") else 0.0,
-        "unknown": 1.0 if meaning == "answer:unknown" else 0.0,
     }
     # In noise each engine's own measure means less (babble is heard as a
     # confident "yes" by both, measured): the model weighs them apart there.
@@ -134,12 +127,12 @@ class EngineModel:
 
     def judge(self, evidence: Mapping[str, float | str], snr_db: float | None) -> tuple[str, float]:
         """(meaning heard, chance it is wrong); meaning "" when none was heard."""
+        x = features(evidence, snr_db)
         meanings = {name: str(evidence.get(f"{name}_meaning") or "") for name in self.right}
-        if self.agreed is not None and float(evidence.get("agreed") or 0.0) >= 0.5:
+        if self.agreed is not None and x["agreed"] >= 0.5:
             meaning = next(iter(meanings.values()))
-            return meaning, 1.0 - self.agreed.p_right(features(evidence, snr_db, meaning))
-        best = max(((meanings[name], model.p_right(features(evidence, snr_db, meanings[name])))
-                    for name, model in self.right.items() if meanings[name]),
+            return meaning, 1.0 - self.agreed.p_right(x)
+        best = max(((meanings[name], model.p_right(x)) for name, model in self.right.items() if meanings[name]),
                    key=lambda pair: pair[1], default=("", 0.0))
         return best[0], 1.0 - best[1]
 
