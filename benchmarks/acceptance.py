@@ -6,16 +6,19 @@ The rows are calibration.py's: every single answer of a set's voices, heard by
 the pair in every condition, with each engine's evidence. The rows the
 committed models were fitted on are committed too (benchmarks/calibration/
 tuning.csv and report.csv: calibration.py --thin, clean, fan 6 dB, babble 10
-and 6 dB; the report set's voices us_f2, scot_m3, lancs_f5, joe_high_fast). From them, for each
+and 6 dB; answers, commands and speech that is not an answer; on the report
+set every voice clean, us_f2, scot_m3, joe_high_fast and rp_f4 in noise). From them, for each
 engine the dialogue can run (the pair, pocketsphinx alone, Whisper alone: the
 evidence of each engine is the same whether it runs alone or in the pair),
 logistic models of "the meaning heard is the one meant" are fitted on the
 tuning rows (voiceassist/dialogue/evidence.py says which), and the bars of
 policy.Grade chosen on the tuning rows alone:
 
-- firm (one hearing takes a red flag's answer): the largest chance of being
-  wrong at or below which no tuning hearing of a yes/no question was wrong,
-  at most 2%;
+- firm (one hearing takes a red flag's answer): for each answer of the
+  yes/no question, the largest chance of being wrong at or below which no
+  tuning hearing of that answer was wrong, at most 2% (noise makes "I have"
+  of "I haven't", not the reverse); for any other meaning, the same over
+  every answer of that question;
 - fair (one hearing takes any other answer): wrong at most 1% of the time
   at or below it, on the tuning rows;
 - weak (read back): at most 50% wrong.
