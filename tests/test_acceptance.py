@@ -25,6 +25,11 @@ def rows(name):
         return list(csv.DictReader(f))
 
 
+def judged(model, row):
+    """(meaning, chance wrong) of a committed calibration row, as the dialogue judges it."""
+    return model.judge(row, float(row["measured_snr"]) if row["measured_snr"] else None)
+
+
 def evidence(ps_meaning, ps_conf, w_meaning, w_post, w_margin, w_in=1.0, score=-5.0):
     return {"pocketsphinx_meaning": ps_meaning, "pocketsphinx_confidence": ps_conf, "pocketsphinx_score": score,
             "whisper_meaning": w_meaning, "whisper_posterior": w_post, "whisper_margin": w_margin,
@@ -66,8 +71,7 @@ def test_on_the_report_set_no_firm_hearing_flips_a_yes_or_no():
         for r in rows("report"):
             if r["meant"] not in ("yes", "no") or not (r["pocketsphinx_meaning"] or r["whisper_meaning"]):
                 continue
-            snr = float(r["measured_snr"]) if r["measured_snr"] else None
-            meaning, p_wrong = model.judge(r, snr)
+            meaning, p_wrong = judged(model, r)
             if p_wrong <= model.bars.for_meaning(meaning).firm and meaning in ("answer:yes", "answer:no"):
                 assert meaning == f"answer:{r['meant']}", (engine, r["voice"], r["condition"], r["file"])
 
@@ -203,8 +207,7 @@ def test_on_the_tuning_set_no_hearing_under_its_meanings_firm_bar_is_wrong():
         for r in rows("tuning"):
             if r["grammar"] != "yes_no" or not (r["pocketsphinx_meaning"] or r["whisper_meaning"]):
                 continue
-            snr = float(r["measured_snr"]) if r["measured_snr"] else None
-            meaning, p_wrong = model.judge(r, snr)
+            meaning, p_wrong = judged(model, r)
             if meaning.startswith("answer:") and p_wrong <= model.bars.for_meaning(meaning).firm:
                 assert meaning == f"answer:{r['meant']}", (engine, r["voice"], r["condition"], r["file"])
 
@@ -235,6 +238,6 @@ def test_a_command_said_in_a_quiet_room_is_acted_on():
     said = [r for r in rows("report") if r["condition"] == "clean" and r["meant"].startswith("command:")]
     acted = 0
     for r in said:
-        meaning, p_wrong = pair.judge(r, float(r["measured_snr"]) if r["measured_snr"] else None)
+        meaning, p_wrong = judged(pair, r)
         acted += meaning == r["meant"] and p_wrong <= pair.bars.weak
     assert len(said) >= 60 and acted >= 0.9 * len(said), (acted, len(said))
