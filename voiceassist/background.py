@@ -94,7 +94,8 @@ def install_hooks() -> None:
     lands in a weakref callback or a __del__ cannot be raised there: Python
     prints "Exception ignored ... Traceback" and drops it, and the stop is
     lost (CI met it once in twenty kiosk stops). It is delivered again
-    instead, quietly, as a SIGINT to the main thread from another thread
+    instead, quietly, as a SIGINT (or, when SIGINT is ignored, the kiosk's
+    SIGTERM: `send_stop`) to the main thread from another thread
     (raised in the hook itself, it would land in the hook; sent to the
     thread, it also wakes a sleep or a read), and reaches its own code.
 
