@@ -203,19 +203,22 @@ def test_running_noise_floor_is_numpys_percentile_to_the_bit():
 
 
 def test_a_soft_answer_is_heard_in_fan_noise_at_6db():
-    """The neural voice's softest recordings (3 dB or more below its average:
-    "I don't know", "no", "yes", places), each at 5 places in the fixtures'
-    fan noise at 6 dB SNR, through the virtual microphone: every one is cut
-    as an utterance. Judged a 30 ms frame at a time against the noise floor,
-    18 of these 45 were lost (benchmarks/README.md, "The endpointer and soft
-    speech")."""
+    """The neural voice's nine softest recordings (about 3 dB or more below
+    its average: "I don't know", "no", "yes", places), each at 5 places in the
+    fixtures' fan noise at 6 dB SNR, through the virtual microphone: every one
+    is cut as an utterance. Judged a 30 ms frame at a time against the noise
+    floor, 18 of these 45 were lost (benchmarks/README.md, "The endpointer and
+    soft speech"). The nine softest, not a level: the bank's average moves
+    with the phrases it holds."""
     from conftest import ROOT
     from voiceassist.bank import Bank, heard_by_endpointer
 
     bank = Bank(ROOT / "tests" / "fixtures" / "banks" / "piper_joe")
     fan = load_wav(ROOT / "tests" / "fixtures" / "noise" / "fan.wav")
-    soft = [(m, c) for m, clips in bank.clips.items() for c in clips
-            if 20 * np.log10(active_rms(c) / bank.speech_rms) <= -3.0]
+    levels = sorted((20 * np.log10(active_rms(c) / bank.speech_rms), n, m, c)
+                    for n, (m, clips) in enumerate(bank.clips.items()) for c in clips)
+    soft = [(m, c) for level, _, m, c in levels[:9]]
+    assert levels[8][0] <= -2.9
     assert {"unknown", "no", "yes"} <= {m for m, _ in soft}
     lost = [(m, seed) for m, clip in soft for seed in range(5)
             if heard_by_endpointer(clip, speech_rms=bank.speech_rms, noise=fan, snr_db=6, seed=seed)[0] is None]

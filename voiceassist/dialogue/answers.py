@@ -2,8 +2,8 @@
 
 The recognisers return exactly one grammar phrase; typed text can be longer
 ("yes, it is swollen"). Both go through `parse`: phrases are matched as whole
-words, longest first, so "back of my knee" is an option and not the command
-"back". An utterance whose phrases mean different things is not understood.
+words, longest first, so "i don't know" is one answer and not also "don't
+know". An utterance whose phrases mean different things is not understood.
 """
 
 from __future__ import annotations

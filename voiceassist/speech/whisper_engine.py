@@ -29,8 +29,8 @@ benchmarks/README.md, "Choosing the second engine"):
    question on 2 cores (455 ms on one), against about 80 ms here; its token
    probabilities agree with this decoder's within 0.1 nats.  Lower-case
    phrases with Whisper's leading space (" yes") and the end of the text
-   (end-of-text, ".", "?" or "!"): without the end, "back" beat "back of my
-   heel".  The token bonus offsets the cost every token pays.
+   (end-of-text, ".", "?" or "!"): without the end, "back" (a command then)
+   beat "back of my heel".  The token bonus offsets the cost every token pays.
 4. Confidence: the phrase's posterior among the grammar's phrases (those of
    one meaning pooled, when the caller says what each means), times a
    logistic of how far the best phrase falls below Whisper's free
