@@ -100,11 +100,17 @@ def test_split_evidence_on_a_red_flag_is_not_taken(rules, prompts):
 
 
 def test_agreement_in_babble_is_weighed_less_than_in_a_quiet_room(yes_no):
-    both = evidence("answer:no", 0.999, "answer:no", 0.99, 5.0)
+    """The same agreement is put at a higher chance of being wrong in babble,
+    and a good one (pocketsphinx 0.99, Whisper 0.95) is firm in a quiet room
+    only. A very strong one (0.999 and 0.99) is firm in babble too since the
+    fit of the rows without "back" and "undo": every such agreement in babble
+    was right (tuning 54 of 54, report 56 of 56)."""
     pair = default_models()[PAIR]
-    _, quiet = pair.judge(both, 60.0)
-    _, babble = pair.judge(both, 7.0)
-    assert quiet < babble
+    for ps, w, margin in ((0.999, 0.99, 5.0), (0.99, 0.95, 3.0)):
+        both = evidence("answer:no", ps, "answer:no", w, margin)
+        _, quiet = pair.judge(both, 60.0)
+        _, babble = pair.judge(both, 7.0)
+        assert quiet < babble
     assert quiet <= pair.bars.firm < babble
 
 
