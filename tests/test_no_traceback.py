@@ -257,6 +257,37 @@ def test_a_stop_that_lands_in_a_weakref_callback_is_not_lost_nor_printed(stop, c
     assert out.stderr == ""
 
 
+def test_a_stop_that_reaches_the_kiosk_twice_ends_it_once():
+    """CI met it once in twenty kiosk stops: the kiosk printed "stopped", then
+    died of a SIGINT (exit -2). The SIGTERM's KeyboardInterrupt landed in a
+    weakref callback and was lost, so install_hooks sent it again; but the
+    kiosk had also seen the stop between two stages of loading, and acted on
+    it. The copy arrived while the program was ending. Here both happen on
+    purpose, and the copy arrives before the program has ended."""
+    script = textwrap.dedent("""
+        import signal, sys, time, weakref
+        from voiceassist import cli
+        from voiceassist.commands import kiosk
+
+        class Thing:
+            pass
+
+        def serve(args, cleanup):
+            thing = Thing()
+            ref = weakref.ref(thing, lambda _: signal.raise_signal(signal.SIGTERM))
+            del thing  # the stop lands in the callback: lost, and sent again shortly
+            kiosk._stop_if_asked()  # but the kiosk sees it first, between two stages
+
+        kiosk._serve_kiosk = serve
+        code = cli.main(["kiosk", "--caption-port", "0"])
+        time.sleep(1)  # the copy arrives while the program ends
+        sys.exit(code)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=100)
+    assert out.stderr == "voiceassist: stopped\n"
+    assert out.returncode == 0
+
+
 def test_other_ignored_exceptions_are_still_reported():
     script = textwrap.dedent("""
         from voiceassist import background

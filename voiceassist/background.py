@@ -88,6 +88,21 @@ def wait(timeout_s: float = 10.0) -> bool:
         stopping.clear()  # main() may be called again in the same process (tests)
 
 
+def take_stop() -> None:
+    """The program has acted on a stop (Ctrl-C, the kiosk's SIGTERM) and is
+    ending: from now on SIGINT and SIGTERM are ignored. A stop can reach the
+    program twice: once where it was raised and lost (a weakref callback),
+    then sent again by `install_hooks`; and the kiosk also finds it between
+    two stages of loading (kiosk._stop_if_asked). The copy that arrived after
+    the first had been acted on ended the kiosk a second time, after it had
+    printed "stopped" (CI: exit -2, once in twenty stops). Called from the
+    main thread, in the `except KeyboardInterrupt` that takes the stop."""
+    import signal
+
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
+
+
 def install_hooks() -> None:
     """Any thread that dies of an exception is reported in one line, not a
     traceback. A KeyboardInterrupt (Ctrl-C, or the kiosk's SIGTERM) that
@@ -112,7 +127,8 @@ def install_hooks() -> None:
         time.sleep(0.01)  # the main thread leaves the hook first
         # As a SIGINT, unless the program was started with SIGINT ignored (a
         # background job of a script, `nohup ... &`): then as the SIGTERM the
-        # kiosk handles (kiosk.stop_on_sigterm).
+        # kiosk handles (kiosk.stop_on_sigterm). Neither, once the program
+        # has acted on a stop (take_stop).
         handled = [s for s in (signal.SIGINT, signal.SIGTERM) if callable(signal.getsignal(s))]
         if handled:
             signal.pthread_kill(main, handled[0])

@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
+        background.take_stop()
         print(file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # a bug: one line for the person, the details with --verbose

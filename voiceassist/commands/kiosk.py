@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from .. import background
 from ..errors import one_line
 from .common import EXIT_OK, UserError, log, read_all, read_settings, user_errors
 
@@ -24,6 +25,7 @@ def cmd_kiosk(args) -> int:
         try:
             _serve_kiosk(args, cleanup)
         except KeyboardInterrupt:
+            background.take_stop()  # first: a copy of this stop must not end the kiosk again
             log("stopped")
     return EXIT_OK
 
