@@ -46,6 +46,8 @@ class _EngineThread:
 
     # ---- called from any thread
     def call(self, fn: Callable, timeout: float, what: str):
+        if threading.current_thread() is self._thread:
+            return fn(self)  # from a job itself (a __del__ run here): waiting on the queue would never end
         with self._lock:
             if self._stuck is not None and not self._stuck.done():
                 raise TTSError(f"Speech synthesis is stuck (pyttsx3 has not returned from {what}); restart voiceassist")

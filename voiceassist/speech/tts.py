@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -236,14 +237,19 @@ class Synthesiser:
         return _engine_thread().call(lambda w: w.resolve_voice(self.voice), self.timeout_s, "voice lookup")
 
     def close(self) -> None:
-        if self._tmpdir is not None:
-            try:
-                for name in os.listdir(self._tmpdir):
-                    os.unlink(os.path.join(self._tmpdir, name))
-                os.rmdir(self._tmpdir)
-            except OSError:
-                pass
-            self._tmpdir = None
+        """Delete the working folder, on the engine thread: after the sentence
+        it may still be writing there. A stop (the kiosk's SIGTERM) can end
+        the program while it waits for a sentence; deleted at once, the
+        folder went from under pyttsx3, which printed a traceback from its
+        callback (CI, once in twenty kiosk stops)."""
+        tmpdir, self._tmpdir = self._tmpdir, None
+        if tmpdir is None:
+            return
+        try:
+            _engine_thread().call(lambda _: shutil.rmtree(tmpdir, ignore_errors=True), self.timeout_s,
+                                  "deleting its working folder")
+        except TTSError:
+            pass  # stuck or slow: the folder goes when the sentence ends, or stays in /tmp
 
     def __enter__(self) -> "Synthesiser":
         return self
