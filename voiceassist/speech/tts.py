@@ -237,17 +237,12 @@ class Synthesiser:
         return _engine_thread().call(lambda w: w.resolve_voice(self.voice), self.timeout_s, "voice lookup")
 
     def close(self) -> None:
-        """Delete the working folder, on the engine thread: after the sentence
-        it may still be writing there. A stop (the kiosk's SIGTERM) can end
-        the program while it waits for a sentence; deleted at once, the
-        folder went from under pyttsx3, which printed a traceback from its
-        callback (CI, once in twenty kiosk stops)."""
+        # On the engine thread: after a sentence still being written there (a
+        # kiosk stopped mid-sentence; deleted at once, pyttsx3 printed a traceback).
         tmpdir, self._tmpdir = self._tmpdir, None
-        if tmpdir is None:
-            return
         try:
-            _engine_thread().call(lambda _: shutil.rmtree(tmpdir, ignore_errors=True), self.timeout_s,
-                                  "deleting its working folder")
+            if tmpdir is not None:
+                _engine_thread().call(lambda _: shutil.rmtree(tmpdir, ignore_errors=True), self.timeout_s, "cleanup")
         except TTSError:
             pass  # stuck or slow: the folder goes when the sentence ends, or stays in /tmp
 
