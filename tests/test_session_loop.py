@@ -242,3 +242,41 @@ def test_speech_over_a_question_cuts_it_short_only_when_the_dialogue_would_take_
     heard = watcher.heard_in(speech, final=True)
     assert heard is not None and heard.text == "yes" and heard.agreed is True
     assert Caption("heard", "yes", confidence=0.99, agreed=True, while_speaking=True) in captions
+
+
+def test_speech_over_the_greeting_is_not_an_answer_to_the_question_after_it():
+    """Babble over the greeting was heard as a sure "yes i do" and taken for
+    the first question's answer, a red flag: the person, who had said
+    nothing, was told to call 999 (report set, babble at 10 dB). Speech is
+    listened for over a question from the sentence that asks it on."""
+    import numpy as np
+
+    from voiceassist.dialogue.events import Heard, Listen
+    from voiceassist.session.speaking import Speaking
+    from voiceassist.session.stats import Stats
+
+    class OneSecondEach:
+        def synthesise(self, sentence):
+            return np.zeros(16000, np.int16), 16000
+
+    class HearsYesAtOnce:
+        """Anything heard at all is a sure yes (the babble of the report)."""
+        def playing(self, samples, rate):
+            pass
+
+        def feed(self, block):
+            return Heard("yes i do", 0.999)
+
+    speaker = SampleClockSpeaker()
+    captions = []
+
+    def read_block():
+        speaker.advance(0.03)
+        return bytes(960)
+
+    speaking = Speaking(OneSecondEach(), speaker, captions.append, Stats(), read_block, started=0.0)
+    question = "Are you short of breath, or do you have chest pain?"
+    listen = Listen("pe_signs", ("breathless",), "yes_no", ("yes", "no"), red_flag=True, prompt=question)
+    heard = speaking.say(["Hello.", "Answer yes, no, or I don't know.", question], listen, HearsYesAtOnce())
+    assert heard is not None
+    assert [c.text for c in captions] == ["Hello.", "Answer yes, no, or I don't know.", question]

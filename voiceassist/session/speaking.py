@@ -39,7 +39,14 @@ class Speaking:
     def say(self, sentences: Iterable[str], listen: Listen | None, watcher: Watcher | None = None) -> Heard | None:
         """Say `sentences`, then to be answered as `listen` says (None: nothing
         is asked); return the answer if `watcher` heard one over them, the
-        playing stopped at once."""
+        playing stopped at once.
+
+        The watcher listens from the sentence that asks on, not over what
+        comes before it (the greeting, "I heard no."): speech there cannot
+        answer a question not yet asked. Babble over the greeting was heard
+        as a sure "yes i do" and taken for the first question's answer, a red
+        flag, and the person, who had said nothing, was told to call 999."""
+        watching = None
         for n, sentence in enumerate(sentences):
             samples, rate = self.synthesise(sentence)
             if n == 0:
@@ -47,12 +54,14 @@ class Speaking:
             asks = listen.kind if listen is not None and sentence == listen.prompt else None
             self.captions(Caption("assistant", sentence, asks=asks))
             self.speaker.play(samples, rate)
-            if watcher is not None:
-                watcher.playing(samples, rate)
+            if asks is not None:
+                watching = watcher
+            if watching is not None:
+                watching.playing(samples, rate)
             while self.speaker.is_playing():
                 block = self.read_block()
-                if watcher is not None and block is not None:
-                    heard = watcher.feed(block)
+                if watching is not None and block is not None:
+                    heard = watching.feed(block)
                     if heard is not None:
                         self.speaker.stop()
                         self.stats.barge_ins += 1
