@@ -5,9 +5,12 @@ report set's (benchmarks/calibration/, benchmarks/acceptance.py)."""
 
 import csv
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voiceassist.dialogue import answers as answer_text
 from voiceassist.dialogue.evidence import default_models, load
@@ -267,3 +270,22 @@ def test_in_a_quiet_room_most_red_flag_answers_are_firm():
             if p_wrong <= pair.bars.for_meaning(meaning).firm]
     assert all(meaning == f"answer:{r['meant']}" for r, meaning in firm)
     assert len(said) >= 160 and len(firm) >= 0.9 * len(said), (len(firm), len(said))
+
+
+@given(ps=st.floats(0.0, 1.0), w=st.floats(0.0, 1.0), margin=st.floats(0.0, 20.0), snr=st.floats(-5.0, 60.0),
+       said=st.sampled_from(["yes", "no", "not really", "yeah", "i have", "i don't know", "stop"]))
+@settings(max_examples=300, deadline=None)
+def test_a_hearing_over_the_assistants_voice_is_never_firm(yes_no, ps, w, margin, snr, said):
+    """Babble over a red flag's question was heard as a sure "yeah" by both
+    engines (0.996) and taken as its yes: the person, who had said nothing,
+    was told to call 999 (report set, babble at 10 dB). No calibration row
+    was heard over the assistant's voice: such a hearing is never firm
+    alone, whatever its evidence, and otherwise judged as it would be."""
+    meaning = f"answer:{answer_text.parse(said, yes_no).value}" if said != "stop" else "command:stop"
+    for engine, ev in ((PAIR, evidence(meaning, ps, meaning, w, margin)), ("pocketsphinx", {})):
+        after = Heard(said, ps, snr, engine=engine, agreed=True if ev else None, evidence=ev)
+        over = replace(after, over_speech=True)
+        h_after, h_over = (hear(x, yes_no, DialogueSettings(), default_models()) for x in (after, over))
+        assert not h_over.firm
+        assert (h_over.value, h_over.kind) == (h_after.value, h_after.kind)
+        assert h_over.p_wrong >= h_after.p_wrong and h_over.fair == h_after.fair

@@ -30,6 +30,7 @@ class Heard:
     agreed: bool | None = None
     engine: str = ""
     evidence: Mapping[str, float | str] = field(default_factory=dict, compare=False)
+    over_speech: bool = False  # heard while the assistant spoke (a barge-in): never firm alone (policy.hear)
 
 
 @dataclass(frozen=True)

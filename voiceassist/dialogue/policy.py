@@ -26,7 +26,7 @@ Pure: no audio, no clock.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Mapping
 
@@ -97,7 +97,21 @@ def hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, En
     With a model for the engine (evidence.py) the meaning and the chance come
     from everything the engines measured, read against bars chosen on the
     tuning set (acceptance.yaml). Otherwise (vosk, the keyboard) from the
-    recogniser's confidence and the room's noise (`by_confidence`)."""
+    recogniser's confidence and the room's noise (`by_confidence`).
+
+    A hearing over the assistant's own voice (a barge-in) is never firm
+    alone: every calibration row was heard after the question, none over it,
+    so its chance cannot be read against the firm bar. Babble over a red
+    flag's question was heard as a sure "yeah" by both engines (0.996) and
+    taken as its yes: the person, who had said nothing, was told to call 999
+    (report set, babble at 10 dB)."""
+    hearing = _hear(heard, vocab, s, models)
+    if heard.over_speech and hearing.firm:
+        return replace(hearing, p_wrong=hearing.bars.firm + 1e-9)
+    return hearing
+
+
+def _hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, EngineModel]) -> Hearing:
     model = models.get(heard.engine) if heard.evidence else None
     if model is None:
         return by_confidence(heard, vocab, s)

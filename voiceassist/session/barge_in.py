@@ -15,6 +15,8 @@ little is left, nobody spoke over it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..dialogue.events import Heard, Listen
@@ -130,7 +132,7 @@ class BargeIn:
         # during a question was taken as a confident "yep". The question is
         # cut short only for what the dialogue would take on one hearing;
         # the dialogue then weighs it as it weighs every answer.
-        answer = ears.heard(result, clean)
+        answer = replace(ears.heard(result, clean), over_speech=True)
         if result.text and self.dialogue.hearing(answer).fair:
             ears.stats.answered()
             ears.captions(Caption("heard", result.text, confidence=result.confidence, agreed=result.agreed,
