@@ -89,6 +89,7 @@ class Hearing:
 
 
 NOTHING = "nothing"
+NUDGE = 1e-9  # a chance put this far above a bar is just outside it
 
 
 def hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, EngineModel]) -> Hearing:
@@ -107,7 +108,7 @@ def hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, En
     (report set, babble at 10 dB)."""
     hearing = _hear(heard, vocab, s, models)
     if heard.over_speech and hearing.firm:
-        return replace(hearing, p_wrong=hearing.bars.firm + 1e-9)
+        return replace(hearing, p_wrong=hearing.bars.firm + NUDGE)
     return hearing
 
 
@@ -147,11 +148,10 @@ def by_confidence(heard: Heard, vocab: dict, s: DialogueSettings) -> Hearing:
         return Hearing(None, "", 1.0, bars)
     others = [answer_text.parse(a, vocab) for a in heard.alternatives]
     contested = any(o is not None and o.kind != "command" and o != parsed for o in others)
-    nudge = 1e-9
     if noisy:
-        p_wrong = max(p_wrong, bars.firm + nudge)
+        p_wrong = max(p_wrong, bars.firm + NUDGE)
     if heard.agreed is False or (noisy and contested):
-        p_wrong = max(p_wrong, bars.fair + nudge)
+        p_wrong = max(p_wrong, bars.fair + NUDGE)
     if parsed.kind == "command" and contested and p_wrong > bars.firm:
         # A command with an answer nearly chosen instead was most likely an
         # answer (babble: one engine heard "quit", the other "yes", measured).
