@@ -274,3 +274,45 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stdout + out.stderr
     assert out.stderr == ""
+
+
+def test_a_synthesiser_never_closed_leaves_nothing_at_exit(tmp_path):
+    """One still alive as the program ends (held by a traceback, or a global)
+    is collected during shutdown, when the engine thread no longer runs: its
+    close waited out the sentence timeout and left its working folder in /tmp
+    (twenty such folders after a day of test runs)."""
+    script = f"""
+from voiceassist.speech.tts import Synthesiser
+
+tts = Synthesiser(cache_dir={str(tmp_path / "cache")!r}, timeout_s=300)
+tts.synthesise("Getting ready.")
+print(tts._tmpdir)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    folder = Path(out.stdout.strip())
+    assert out.returncode == 0 and folder.name.startswith("voiceassist-tts-"), out.stderr
+    assert not folder.exists(), "the working folder was left behind"
+
+
+def test_a_synthesiser_collected_inside_a_call_to_the_engine_does_not_hang(tmp_path):
+    """The garbage collector can run a Synthesiser's __del__ anywhere, inside
+    another's call to the engine thread too, where the engine's lock is held:
+    a __del__ that waited on the engine there hung the test run for good."""
+    from voiceassist.speech.espeak_worker import _engine_thread, wait_for
+    from voiceassist.speech.tts import _removing
+
+    holder = [Synthesiser(cache_dir=tmp_path, disk_cache=False)]
+    holder[0].synthesise("Getting ready.")
+    folder = Path(holder[0]._tmpdir)
+    engine = _engine_thread()
+
+    def collected_inside_a_call():
+        with engine._lock:  # as `call` holds it while it queues a job
+            holder.clear()  # the last reference: __del__ runs here
+
+    t = threading.Thread(target=collected_inside_a_call, daemon=True)
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "hung"
+    wait_for(_removing, 30)
+    assert not folder.exists()

@@ -18,6 +18,7 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as futures_wait
 from typing import Callable
 
 import numpy as np
@@ -46,8 +47,6 @@ class _EngineThread:
 
     # ---- called from any thread
     def call(self, fn: Callable, timeout: float, what: str):
-        if threading.current_thread() is self._thread:
-            return fn(self)  # from a job itself (a __del__ run here): waiting on the queue would never end
         with self._lock:
             if self._stuck is not None and not self._stuck.done():
                 raise TTSError(f"Speech synthesis is stuck (pyttsx3 has not returned from {what}); restart voiceassist")
@@ -62,6 +61,14 @@ class _EngineThread:
             raise TTSError(
                 f"Speech synthesis timed out after {timeout:g} s (pyttsx3/espeak-ng hung on {what}); restart voiceassist"
             ) from None
+
+    def post(self, fn: Callable) -> Future:
+        """Queue a job without waiting for it or taking the lock: safe where
+        `call` is not, in a __del__ the garbage collector runs inside `call`
+        (SimpleQueue.put is reentrant) or on this thread."""
+        fut: Future = Future()
+        self._jobs.put((fn, fut))
+        return fut
 
     # ---- engine thread
     def _loop(self) -> None:
@@ -182,6 +189,11 @@ def _espeak_module():
     import pyttsx3.drivers._espeak as espeak
 
     return espeak
+
+
+def wait_for(futures: list[Future], timeout: float) -> None:
+    """Wait until these jobs are done, for at most `timeout` seconds in all."""
+    futures_wait(futures, timeout)
 
 
 _worker: _EngineThread | None = None

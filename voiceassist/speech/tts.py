@@ -17,6 +17,7 @@ start-up, starts at once.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -24,14 +25,16 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
 from .audio import AudioFormatError, read_pcm16, save_wav
-from .espeak_worker import TTSError, _engine_thread, _synthesise_job  # noqa: F401 - TTSError is this module's too
+from .espeak_worker import TTSError, _engine_thread, _synthesise_job, wait_for  # noqa: F401 - TTSError is this module's too
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,12 @@ DEFAULT_RATE = 150
 RATE_STEP = 20  # one "slower" / "faster"
 DEFAULT_TIMEOUT_S = 20.0  # per sentence; synthesis takes ~10-50 ms normally
 MEMORY_ITEMS = 512
+# Synthesisers with a working folder, and the deletions of those closed. One
+# still alive as the program ends (held by a traceback, or a global) was never
+# collected, or collected once the engine thread (a daemon) had stopped: its
+# folder stayed in /tmp and its close waited out the timeout. _close_at_exit.
+_open: "weakref.WeakSet[Synthesiser]" = weakref.WeakSet()
+_removing: list[Future] = []
 
 
 def default_cache_dir() -> Path:
@@ -83,6 +92,7 @@ class Synthesiser:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         fixed_only: bool = False,
     ) -> None:
+        self._tmpdir: str | None = None  # first: __del__ reads it
         self.voice = voice
         # Privacy: with fixed_only, only the fixed sentences (those given to
         # warm()) are written to disk; sentences made for one consultation
@@ -98,7 +108,6 @@ class Synthesiser:
         self._memory: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()
         self._memory_items = max(1, int(memory_items))
         self._lock = threading.Lock()
-        self._tmpdir: str | None = None
         self.stats = {"memory_hits": 0, "disk_hits": 0, "synthesised": 0}
 
     # ---- rate
@@ -182,6 +191,7 @@ class Synthesiser:
             return hit
         if self._tmpdir is None:
             self._tmpdir = tempfile.mkdtemp(prefix="voiceassist-tts-")
+            _open.add(self)
         job = _synthesise_job(text, self.voice, self._rate, self._tmpdir)
         samples, rate, _ = _engine_thread().call(job, self.timeout_s, f"'{text[:40]}'")
         self.stats["synthesised"] += 1
@@ -210,14 +220,11 @@ class Synthesiser:
         fresh = 0
         bar = None
         if progress:
-            try:
-                from tqdm import tqdm
+            from tqdm import tqdm  # a dependency
 
-                # disable=None: on a terminal only, never "\r" updates into a log or the journal
-                bar = tqdm(total=len(todo), desc="Preparing speech", unit="sentence", delay=1.0, leave=False,
-                           disable=None)
-            except ImportError:
-                bar = None
+            # disable=None: on a terminal only, never "\r" updates into a log or the journal
+            bar = tqdm(total=len(todo), desc="Preparing speech", unit="sentence", delay=1.0, leave=False,
+                       disable=None)
         try:
             for s in todo:
                 if stop is not None and stop():
@@ -236,15 +243,16 @@ class Synthesiser:
         """The espeak-ng voice id the engine uses for ``self.voice``."""
         return _engine_thread().call(lambda w: w.resolve_voice(self.voice), self.timeout_s, "voice lookup")
 
-    def close(self) -> None:
-        # On the engine thread: after a sentence still being written there (a
-        # kiosk stopped mid-sentence; deleted at once, pyttsx3 printed a traceback).
+    def close(self, wait: bool = True) -> None:
+        # The folder goes on the engine thread, after the sentence in flight (a kiosk
+        # stopped mid-sentence: deleted at once, pyttsx3 printed a traceback).
         tmpdir, self._tmpdir = self._tmpdir, None
-        try:
-            if tmpdir is not None:
-                _engine_thread().call(lambda _: shutil.rmtree(tmpdir, ignore_errors=True), self.timeout_s, "cleanup")
-        except TTSError:
-            pass  # stuck or slow: the folder goes when the sentence ends, or stays in /tmp
+        _open.discard(self)
+        if tmpdir is not None:
+            removed = _engine_thread().post(lambda _: shutil.rmtree(tmpdir, ignore_errors=True))
+            _removing[:] = [f for f in _removing if not f.done()] + [removed]
+            if wait:
+                wait_for([removed], self.timeout_s)  # stuck or slow: it goes when the sentence ends, or stays
 
     def __enter__(self) -> "Synthesiser":
         return self
@@ -253,7 +261,16 @@ class Synthesiser:
         self.close()
 
     def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001
-            pass
+        # Never waits: the garbage collector can run this inside a call to the
+        # engine thread, which holds its lock (waiting there deadlocked a test run).
+        self.close(wait=False)
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Close every Synthesiser still alive, and let the engine thread delete
+    the folders of those closed without waiting, before the program ends
+    (then the engine thread, a daemon, stops: a folder still to delete stays)."""
+    for tts in list(_open):
+        tts.close(wait=False)
+    wait_for(_removing, 5.0)
