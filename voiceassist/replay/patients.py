@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..dialogue.manager import Heard, Listen, Turn
+from ..session.ports import Caption
 from ..triage.rules import Prompts, Rules
 from .cases import Case, Mishearing, meant, wrong
 from .report import Recorder
@@ -72,6 +73,7 @@ class BankPatient:
                  person: Patient | None = None):
         self.bank, self.mouth, self.case, self.recorder = bank, mouth, case, recorder
         self.barge_in, self.silent = barge_in, silent
+        self._impatient: Listen | None = None  # the question a barge_in person answers as it starts
         self.person = person or Patient(recorder.rules, case)
         # Each person starts at the first variant of every phrase: a case
         # sounds the same whatever was replayed before it.
@@ -90,8 +92,17 @@ class BankPatient:
         self.mouth.speak(self.say(value))
 
     def before_speak(self, turn: Turn) -> None:
-        if self.barge_in and turn.listen is not None and turn.listen.kind in ("yes_no", "choice"):
-            self._speak(turn.listen)
+        listen = turn.listen
+        self._impatient = listen if self.barge_in and listen is not None and listen.kind in ("yes_no", "choice") else None
+
+    def hearing(self, line: Caption) -> None:
+        """Each sentence as the assistant starts saying it. The impatient
+        person answers as the question starts: over what comes before it (the
+        greeting, "I heard no.") no answer is listened for, and one said there
+        was lost and said again after the question."""
+        if self._impatient is not None and line.asks is not None:
+            listen, self._impatient = self._impatient, None
+            self._speak(listen)
 
     def before_listen(self, listen: Listen) -> None:
         self._speak(listen)

@@ -65,6 +65,7 @@ def run_case_voice(rules: Rules, prompts: Prompts, case: Case, bank, recogniser,
 
     def caption(line: Caption) -> None:
         recorder.caption(line)
+        patient.hearing(line)
         if captions is not None:
             captions(line)
 
