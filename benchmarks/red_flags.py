@@ -26,6 +26,7 @@ import random
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,16 +46,18 @@ def heard(row: dict) -> Heard:
                  agreed=row["agreed"] == "1.0", engine=PAIR, evidence=row)
 
 
-def settle(rules, prompts, pool: dict[str, list[dict]], meant: str, rng: random.Random) -> tuple[str, int]:
-    """(the answer the first question ended with, prompts it took)."""
+def settle(rules, prompts, draw: Callable[[str], dict], meant: str) -> tuple[str, int]:
+    """(the answer the first question ended with, prompts it took), the
+    person meaning `meant`; `draw("yes")`: the row heard when they say yes."""
     dialogue = Dialogue(rules, prompts)
     turn = dialogue.start()
     question, prompts_heard = turn.listen.question, 0
     while turn.listen is not None and turn.listen.question == question:
         said = ("yes" if turn.listen.confirming == meant else "no") if turn.listen.kind == "confirm" else meant
-        turn = dialogue.handle(heard(rng.choice(pool[said])))
+        turn = dialogue.handle(heard(draw(said)))
         prompts_heard += 1
-    return next(f.answer for f in turn.filled if f.question == question), prompts_heard
+    # No answer when the person was heard saying "stop" twice: the ending ("stopped").
+    return next((f.answer for f in turn.filled if f.question == question), turn.ending or ""), prompts_heard
 
 
 def main() -> None:
@@ -81,7 +84,7 @@ def main() -> None:
                 rng = random.Random(f"{voice} {condition} {meant}")
                 mine = Counter()
                 for _ in range(args.tries):
-                    answer, n = settle(rules, prompts, pool, meant, rng)
+                    answer, n = settle(rules, prompts, lambda said: rng.choice(pool[said]), meant)
                     mine[answer] += 1
                     spent += n
                 ends += mine

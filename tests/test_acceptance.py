@@ -289,3 +289,27 @@ def test_a_hearing_over_the_assistants_voice_is_never_firm(yes_no, ps, w, margin
         assert not h_over.firm
         assert (h_over.value, h_over.kind) == (h_after.value, h_after.kind)
         assert h_over.p_wrong >= h_after.p_wrong and h_over.fair == h_after.fair
+
+
+def test_a_red_flag_meant_yes_is_never_settled_as_no_by_any_measured_hearing(rules, prompts):
+    """Every "yes" and "I don't know" of every voice of both sets in every
+    measured condition, said again and again and heard the same way each
+    time (one accent misheard the same way twice, the worst case): a red
+    flag is never settled as no. A rule that multiplied every "no" heard
+    settled rp_f4's quiet "I have", heard as "i haven't" at 0.21, as no on the
+    third hearing (0.21 cubed is within the firm bar; benchmarks/README.md,
+    "A red flag's answer")."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from red_flags import settle
+
+    tried = 0
+    for name in ("tuning", "tuning-not-fitted", "report"):
+        for r in rows(name):
+            if r["grammar"] == "yes_no" and r["meant"] in ("yes", "unknown") and (
+                    r["pocketsphinx_meaning"] or r["whisper_meaning"]):
+                answer, _ = settle(rules, prompts, lambda said, r=r: r, r["meant"])
+                assert answer != "no", (name, r["voice"], r["condition"], r["file"], r["text"])
+                tried += 1
+    assert tried >= 1500, tried
