@@ -298,7 +298,9 @@ def test_a_synthesiser_collected_inside_a_call_to_the_engine_does_not_hang(tmp_p
     """The garbage collector can run a Synthesiser's __del__ anywhere, inside
     another's call to the engine thread too, where the engine's lock is held:
     a __del__ that waited on the engine there hung the test run for good."""
-    from voiceassist.speech.espeak_worker import _engine_thread, wait_for
+    from concurrent.futures import wait
+
+    from voiceassist.speech.espeak_worker import _engine_thread
     from voiceassist.speech.tts import _removing
 
     holder = [Synthesiser(cache_dir=tmp_path, disk_cache=False)]
@@ -314,5 +316,5 @@ def test_a_synthesiser_collected_inside_a_call_to_the_engine_does_not_hang(tmp_p
     t.start()
     t.join(30)
     assert not t.is_alive(), "hung"
-    wait_for(_removing, 30)
+    wait(_removing, 30)
     assert not folder.exists()

@@ -18,7 +18,6 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures import wait as futures_wait
 from typing import Callable
 
 import numpy as np
@@ -189,11 +188,6 @@ def _espeak_module():
     import pyttsx3.drivers._espeak as espeak
 
     return espeak
-
-
-def wait_for(futures: list[Future], timeout: float) -> None:
-    """Wait until these jobs are done, for at most `timeout` seconds in all."""
-    futures_wait(futures, timeout)
 
 
 _worker: _EngineThread | None = None

@@ -28,13 +28,14 @@ import threading
 import weakref
 from collections import OrderedDict
 from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
 from .audio import AudioFormatError, read_pcm16, save_wav
-from .espeak_worker import TTSError, _engine_thread, _synthesise_job, wait_for  # noqa: F401 - TTSError is this module's too
+from .espeak_worker import TTSError, _engine_thread, _synthesise_job  # noqa: F401 - TTSError is this module's too
 
 log = logging.getLogger(__name__)
 
