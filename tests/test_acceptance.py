@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from voiceassist.dialogue import answers as answer_text
 from voiceassist.dialogue.evidence import default_models, load
 from voiceassist.dialogue.manager import Dialogue, Heard
-from voiceassist.dialogue.policy import DialogueSettings, hear
+from voiceassist.dialogue.policy import CHANGING, DialogueSettings, hear
 
 from conftest import ROOT
 
@@ -273,22 +273,27 @@ def test_in_a_quiet_room_most_red_flag_answers_are_firm():
 
 
 @given(ps=st.floats(0.0, 1.0), w=st.floats(0.0, 1.0), margin=st.floats(0.0, 20.0), snr=st.floats(-5.0, 60.0),
-       said=st.sampled_from(["yes", "no", "not really", "yeah", "i have", "i don't know", "stop"]))
+       said=st.sampled_from(["yes", "no", "not really", "yeah", "i have", "i don't know", "stop", "repeat",
+                             "quieter", "go back"]))
 @settings(max_examples=300, deadline=None)
 def test_a_hearing_over_the_assistants_voice_is_never_firm(yes_no, ps, w, margin, snr, said):
     """Babble over a red flag's question was heard as a sure "yeah" by both
     engines (0.996) and taken as its yes: the person, who had said nothing,
     was told to call 999 (report set, babble at 10 dB). No calibration row
     was heard over the assistant's voice: such a hearing is never firm
-    alone, whatever its evidence, and otherwise judged as it would be."""
-    meaning = f"answer:{answer_text.parse(said, yes_no).value}" if said != "stop" else "command:stop"
+    alone, whatever its evidence, nor a command that changes something fair
+    (a sure "quieter" heard over a question turned the voice down); "stop",
+    "repeat" still cut a question short; otherwise judged as it would be."""
+    parsed = answer_text.parse(said, yes_no)
+    meaning = f"{parsed.kind}:{parsed.value}"
     for engine, ev in ((PAIR, evidence(meaning, ps, meaning, w, margin)), ("pocketsphinx", {})):
         after = Heard(said, ps, snr, engine=engine, agreed=True if ev else None, evidence=ev)
         over = replace(after, over_speech=True)
         h_after, h_over = (hear(x, yes_no, DialogueSettings(), default_models()) for x in (after, over))
         assert not h_over.firm
         assert (h_over.value, h_over.kind) == (h_after.value, h_after.kind)
-        assert h_over.p_wrong >= h_after.p_wrong and h_over.fair == h_after.fair
+        assert h_over.p_wrong >= h_after.p_wrong and h_over.weak == h_after.weak
+        assert h_over.fair == (h_after.fair and h_over.value not in CHANGING)
 
 
 def test_a_red_flag_meant_yes_is_never_settled_as_no_by_any_measured_hearing(rules, prompts):
@@ -313,3 +318,20 @@ def test_a_red_flag_meant_yes_is_never_settled_as_no_by_any_measured_hearing(rul
                 assert answer != "no", (name, r["voice"], r["condition"], r["file"], r["text"])
                 tried += 1
     assert tried >= 1500, tried
+
+
+@pytest.mark.parametrize("said", ["quieter", "go back"])
+def test_a_command_that_changes_something_heard_over_a_question_waits(rules, prompts, said):
+    """The person answering "no" over a question was heard as a sure
+    "quieter" (the engines split) and the assistant turned its voice down:
+    heard over the assistant's voice, such a command is not done; heard
+    after the question, the same hearing is."""
+    meaning = "command:go_back" if said == "go back" else f"command:{said}"
+    after = Heard(said, 0.99, 60.0, engine=PAIR, agreed=True, evidence=evidence(meaning, 0.99, meaning, 0.99, 8.0))
+    for heard, done in ((after, True), (replace(after, over_speech=True), False)):
+        d = Dialogue(rules, prompts)
+        first = d.start()
+        d.handle(Heard("no", 1.0))  # a question answered, so there is one to go back to
+        turn = d.handle(heard)
+        changed = turn.action == said or turn.listen.question == first.listen.question
+        assert changed == done, (heard.over_speech, turn.say)

@@ -26,7 +26,7 @@ from . import answers as answer_text, asking
 from .events import Heard, Listen, Silence, Turn
 from .evidence import EngineModel
 from .form import Form
-from .policy import ACCEPT, READ_BACK, DialogueSettings, Hearing, Stage, hear
+from .policy import ACCEPT, CHANGING, READ_BACK, DialogueSettings, Hearing, Stage, hear
 from .question_state import CHECKING, QuestionState
 
 
@@ -204,7 +204,7 @@ class Field:
             if self.listen.kind != "confirm":
                 self.current.return_to = self.listen
             return self._ask([], asking.stop_listen(p, self.listen))
-        if cmd not in ("repeat", "help") and not h.fair:
+        if cmd in CHANGING and not h.fair:
             # Going back, or speaking slower, on a mishearing costs more than asking again.
             return self._unheard("no_match")
         if cmd == "repeat":

@@ -89,6 +89,10 @@ class Hearing:
 
 
 NOTHING = "nothing"
+# The commands done at once on one fair hearing that cost the person when
+# misheard: going back a question, or changing the voice ("repeat" and "help"
+# are done on a weak one; "stop" asks first unless firm).
+CHANGING = frozenset({"go_back", "slower", "faster", "louder", "quieter"})
 NUDGE = 1e-9  # a chance put this far above a bar is just outside it
 
 
@@ -105,11 +109,19 @@ def hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, En
     so its chance cannot be read against the firm bar. Babble over a red
     flag's question was heard as a sure "yeah" by both engines (0.996) and
     taken as its yes: the person, who had said nothing, was told to call 999
-    (report set, babble at 10 dB)."""
+    (report set, babble at 10 dB).
+
+    Nor is a command that changes something (CHANGING) fair alone: the
+    person answering "no" over a question was heard as a sure "quieter" (the
+    pair, the engines split; the assistant's own voice under the answer) and
+    the assistant spoke more quietly. Going back, or changing the voice,
+    waits for a hearing after the question; "repeat", "help" and "stop"
+    (which asks first) still cut the question short."""
     hearing = _hear(heard, vocab, s, models)
-    if heard.over_speech and hearing.firm:
-        return replace(hearing, p_wrong=hearing.bars.firm + NUDGE)
-    return hearing
+    if not heard.over_speech:
+        return hearing
+    bar = hearing.bars.fair if hearing.kind == "command" and hearing.value in CHANGING else hearing.bars.firm
+    return replace(hearing, p_wrong=bar + NUDGE) if hearing.p_wrong <= bar else hearing
 
 
 def _hear(heard: Heard, vocab: dict, s: DialogueSettings, models: Mapping[str, EngineModel]) -> Hearing:
