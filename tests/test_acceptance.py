@@ -321,12 +321,12 @@ def test_a_red_flag_meant_yes_is_never_settled_as_no_by_any_measured_hearing(rul
 
 
 @pytest.mark.parametrize("said", ["quieter", "go back"])
-def test_a_command_that_changes_something_heard_over_a_question_waits(rules, prompts, said):
+def test_a_command_that_changes_something_heard_over_a_question_waits(rules, prompts, yes_no, said):
     """The person answering "no" over a question was heard as a sure
     "quieter" (the engines split) and the assistant turned its voice down:
     heard over the assistant's voice, such a command is not done; heard
     after the question, the same hearing is."""
-    meaning = "command:go_back" if said == "go back" else f"command:{said}"
+    meaning = f"command:{answer_text.parse(said, yes_no).value}"
     after = Heard(said, 0.99, 60.0, engine=PAIR, agreed=True, evidence=evidence(meaning, 0.99, meaning, 0.99, 8.0))
     for heard, done in ((after, True), (replace(after, over_speech=True), False)):
         d = Dialogue(rules, prompts)
