@@ -288,6 +288,28 @@ def test_a_stop_that_reaches_the_kiosk_twice_ends_it_once():
     assert out.returncode == 0
 
 
+def test_a_stop_that_lands_in_code_run_from_a_string_ends_the_kiosk_cleanly(tmp_path):
+    """CI met it once in sixty kiosk stops: "stopped", then exit -2. The
+    SIGTERM landed inside exec (dataclasses and pydantic build their classes
+    from strings while the kiosk loads); the kiosk caught it, but CPython
+    remembered it as unhandled and `python -m` ended by killing itself with
+    SIGINT. Here the stop lands there on purpose."""
+    (tmp_path / "stop_in_exec.py").write_text(textwrap.dedent("""
+        from voiceassist import cli
+        from voiceassist.commands import kiosk
+
+        def serve(args, cleanup):
+            exec("import signal\\nsignal.raise_signal(signal.SIGTERM)")  # as a library builds a class
+
+        kiosk._serve_kiosk = serve
+        raise SystemExit(cli.main(["kiosk", "--caption-port", "0"]))
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    out = subprocess.run([sys.executable, "-m", "stop_in_exec"], capture_output=True, text=True, timeout=100, env=env)
+    assert out.stderr == "voiceassist: stopped\n"
+    assert out.returncode == 0
+
+
 def test_other_ignored_exceptions_are_still_reported():
     script = textwrap.dedent("""
         from voiceassist import background
