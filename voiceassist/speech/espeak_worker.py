@@ -92,6 +92,11 @@ class _EngineThread:
                 self._engine.endLoop()
             except Exception:  # noqa: BLE001
                 self._engine._inLoop = False
+            # endLoop leaves the driver marked busy: a new voice would only be
+            # queued, and the next sentence refused ("espeak-ng refused
+            # voice"). runAndWait ends so; an empty one here would speak the
+            # last sentence again, into a file that is gone.
+            self._engine.proxy.setBusy(False)
         return self._engine
 
     def resolve_voice(self, voice: str | None) -> str:
