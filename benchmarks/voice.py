@@ -13,8 +13,9 @@ report set. --banks restricts to some of its voices (or names any voice);
 --cases to some vignettes. --engine takes one engine or several,
 comma-separated (default: the three measured here; "whisper-base" and
 "pocketsphinx+whisper-base" put Whisper base in place of tiny.en, see
-benchmarks/whisper_base.py); every command prints one table with a row per
-engine, all measured in the same run.
+benchmarks/whisper_base.py; "@float32" after an engine with Whisper has
+CTranslate2 compute it so instead of int8, e.g. "whisper@float32"); every
+command prints one table with a row per engine, all measured in the same run.
 
 accuracy: every public vignette is replayed through the real recogniser from
 each voice, clean and with the set's fan and babble mixed in at 20, 10 and
@@ -90,11 +91,12 @@ def _parts(engine: str):
 
         rules, prompts = load()
         log = lambda line: print(f"# {line}", file=sys.stderr)  # noqa: E731
-        if engine.endswith("whisper-base"):
+        name, _, compute_type = engine.partition("@")
+        if name.endswith("whisper-base") or compute_type:
             import whisper_base
 
             parts = build(Settings(engine="pocketsphinx"), prompts, log=log)
-            parts.recogniser = whisper_base.recogniser(engine)
+            parts.recogniser = whisper_base.recogniser(name, compute_type or "int8")
         else:
             parts = build(Settings(engine=engine), prompts, log=log)
         _BUILT[engine] = rules, prompts, parts

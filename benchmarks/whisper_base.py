@@ -58,13 +58,15 @@ def model_dir() -> Path:
     return OUT
 
 
-def recogniser(engine: str):
-    """The benchmarks' engines with Whisper base in place of tiny.en."""
+def recogniser(engine: str, compute_type: str = "int8"):
+    """The benchmarks' engines with another Whisper: base in place of tiny.en
+    ("whisper-base", "pocketsphinx+whisper-base"), and either computed by
+    CTranslate2 as `compute_type` (the product computes tiny.en as int8)."""
     from voiceassist.speech.combined_engine import CombinedRecogniser
     from voiceassist.speech.whisper_engine import WhisperRecogniser
 
-    whisper = WhisperRecogniser(model_dir())
-    return whisper if engine == "whisper-base" else CombinedRecogniser(whisper=whisper)
+    whisper = WhisperRecogniser(model_dir() if engine.endswith("whisper-base") else None, compute_type=compute_type)
+    return CombinedRecogniser(whisper=whisper) if engine.startswith("pocketsphinx+") else whisper
 
 
 if __name__ == "__main__":

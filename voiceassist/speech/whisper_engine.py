@@ -128,7 +128,7 @@ class WhisperRecogniser:
     reject_below = 0.1
     screen = None  # Whisper alone is there to be measured, not for barge-in speed
 
-    def __init__(self, model_path: str | Path | None = None, threads: int = 2):
+    def __init__(self, model_path: str | Path | None = None, threads: int = 2, compute_type: str = "int8"):
         try:
             import ctranslate2
             import tokenizers
@@ -142,7 +142,9 @@ class WhisperRecogniser:
         if model_path is None:
             check_packaged_model(path)  # ~0.1 s for the 75 MB model.bin
         try:
-            self._model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type="int8",
+            # compute_type: how CTranslate2 computes the encoder (and the free
+            # transcription); the benchmarks try others ("@float32").
+            self._model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type=compute_type,
                                                      intra_threads=threads)
         except (RuntimeError, ValueError) as exc:
             raise SpeechError(f"cannot load the Whisper model at {path} ({exc})") from None
