@@ -127,6 +127,21 @@ def test_silence_and_a_too_short_sound_are_nothing(whisper, combined):
         assert r.text == "" and r.confidence == 0.0
 
 
+def test_the_benchmarks_compute_whisper_as_asked(prompts):
+    """voice.py's "whisper@float32": tiny.en computed in float32 (the product
+    uses int8), hearing the neural voice's answers as the product does."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import whisper_base
+
+    rec = whisper_base.recogniser("whisper", "float32")
+    assert rec._model.compute_type == "float32"
+    bank = Bank(BANKS / "piper_joe")
+    for meaning in ("yes", "no", "calf"):
+        assert _hear(rec, prompts, bank, bank.clips[meaning][0], meaning)[0] == meaning
+
+
 def test_a_missing_model_is_one_line(tmp_path):
     from voiceassist.speech.whisper_engine import WhisperRecogniser
 
