@@ -81,6 +81,7 @@ class Synthesiser:
     """
 
     engine_name = ENGINE
+    _tmpdir: str | None = None  # on the class: __del__ also meets objects a stop left half-made
 
     def __init__(
         self,
@@ -93,7 +94,6 @@ class Synthesiser:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         fixed_only: bool = False,
     ) -> None:
-        self._tmpdir: str | None = None  # first: __del__ reads it
         self.voice = voice
         # Privacy: with fixed_only, only the fixed sentences (those given to
         # warm()) are written to disk; sentences made for one consultation
