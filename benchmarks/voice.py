@@ -349,10 +349,6 @@ def unanswered(args) -> None:
                     vocab = answer_text.vocabulary(prompts, *kind)
                     phrases, meanings = answer_text.grammar(prompts, *kind)
                     r = parts.recogniser.recognise(utterance, phrases, background, meanings=meanings)
-                    # Whisper's own best meaning, whatever its confidence: what
-                    # tiny.en and base hear, apart from the acceptance model
-                    # (fitted on tiny.en's evidence, it would judge base unfairly).
-                    c["whisper_as_meant"] += str(r.evidence.get("whisper_meaning", "")).split(":")[-1] == meaning
                     parsed = answer_text.parse(r.text, vocab) if r.text else None
                     if parsed is None or r.confidence < settings.reject_below:
                         continue

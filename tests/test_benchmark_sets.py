@@ -29,3 +29,17 @@ def test_a_recording_can_be_named_to_rerun_older_tables_like_for_like():
 def test_a_recording_that_does_not_exist_is_a_clear_error_at_once():
     with pytest.raises(SystemExit, match="no noise 'nothing'"):
         sets.select(sets.conditions("tuning"), "nothing.wav 10 dB")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command, row", [("answers", "| us_f2 | clean | 47 |"), ("unanswered", "| pocketsphinx | 40 |")])
+def test_the_single_answer_benchmarks_run_on_one_voice(command, row):
+    """Each prints its table: `unanswered` once died of a line meant for
+    `answers` (NameError), and no test ran it."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "voice.py"), command, "--set", "report",
+                          "--engine", "pocketsphinx", "--banks", "us_f2", "--conditions", "clean"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert row in out.stdout, out.stdout
