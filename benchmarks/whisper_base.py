@@ -58,6 +58,9 @@ def model_dir() -> Path:
     return OUT
 
 
+ENGINES = ("whisper", "pocketsphinx+whisper", "whisper-base", "pocketsphinx+whisper-base")
+
+
 def recogniser(engine: str, compute_type: str = "int8"):
     """The benchmarks' engines with another Whisper: base in place of tiny.en
     ("whisper-base", "pocketsphinx+whisper-base"), and either computed by
@@ -65,6 +68,8 @@ def recogniser(engine: str, compute_type: str = "int8"):
     from voiceassist.speech.combined_engine import CombinedRecogniser
     from voiceassist.speech.whisper_engine import WhisperRecogniser
 
+    if engine not in ENGINES:  # "pocketsphinx@float32" would otherwise be measured as Whisper alone
+        raise SystemExit(f"no Whisper to compute in {engine!r}: one of {', '.join(ENGINES)}")
     whisper = WhisperRecogniser(model_dir() if engine.endswith("whisper-base") else None, compute_type=compute_type)
     return CombinedRecogniser(whisper=whisper) if engine.startswith("pocketsphinx+") else whisper
 

@@ -142,6 +142,18 @@ def test_the_benchmarks_compute_whisper_as_asked(prompts):
         assert _hear(rec, prompts, bank, bank.clips[meaning][0], meaning)[0] == meaning
 
 
+def test_the_benchmarks_refuse_a_compute_type_for_an_engine_without_whisper():
+    """voice.py's "pocketsphinx@float32" was built as Whisper alone and
+    measured under pocketsphinx's name."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import whisper_base
+
+    with pytest.raises(SystemExit, match="no Whisper to compute in 'pocketsphinx'"):
+        whisper_base.recogniser("pocketsphinx", "float32")
+
+
 def test_a_missing_model_is_one_line(tmp_path):
     from voiceassist.speech.whisper_engine import WhisperRecogniser
 
