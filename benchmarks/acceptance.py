@@ -26,7 +26,11 @@ policy.Grade chosen on the tuning rows alone:
   every answer of that question;
 - fair (one hearing takes any other answer): wrong at most 1% of the time
   at or below it, on the tuning rows;
-- weak (read back): at most 50% wrong.
+- weak (read back): at most 50% wrong;
+- repeat (how far two hearings of one answer are from independent,
+  evidence.Bars.all_wrong): from every recording heard in two conditions
+  with the same meaning both times, so that the pairs predicted to be both
+  wrong are as many as were.
 
 Printed: the reliability of each model (the chance it gives against how often
 the tuning and the report hearings were wrong), and per condition how many
@@ -211,7 +215,44 @@ def choose_bars(hearings: list[tuple[dict, str, float]]) -> dict:
         if wrong / taken <= FAIR_WRONG:
             fair = max(fair, float(pw))
     bars = {"firm": firm, "fair": round(fair, 5), "weak": WEAK_MAX}
-    return bars | ({"firm_by_meaning": by_meaning} if by_meaning else {})
+    bars |= {"firm_by_meaning": by_meaning} if by_meaning else {}
+    return bars | {"repeat": round(fit_repeat(*repeat_pairs(hearings)[1:]), 4)}
+
+
+def repeat_pairs(hearings: list[tuple[dict, str, float]]) -> tuple[int, int, float, float]:
+    """Two hearings of one recording (a voice, a phrasing) in two conditions,
+    heard as the same meaning, each weak or better (what a question weighs
+    together): (pairs, pairs both wrong, sum of hi * lo, sum of hi * (1 - lo)),
+    hi and lo each pair's two chances of being wrong. With a repeat chance r
+    a pair is both wrong with chance hi * (r + (1 - r) * lo) (Bars.all_wrong)."""
+    by_recording: dict[tuple, list] = {}
+    for h in hearings:
+        r = h[0]
+        if r["meant"] != "none" and h[2] <= WEAK_MAX:
+            by_recording.setdefault((r["voice"], r["grammar"], r["file"]), []).append(h)
+    pairs = wrong = 0
+    independent = spread = 0.0
+    for group in by_recording.values():
+        for i, (row, meaning, p) in enumerate(group):
+            for _, other, q in group[i + 1:]:
+                if other == meaning:
+                    hi, lo = max(p, q), min(p, q)
+                    pairs, wrong = pairs + 1, wrong + (not right(row, meaning))
+                    independent, spread = independent + hi * lo, spread + hi * (1 - lo)
+    return pairs, wrong, independent, spread
+
+
+def fit_repeat(wrong: int, independent: float, spread: float) -> float:
+    """The repeat chance that predicts as many pairs both wrong as were."""
+    return min(max((wrong - independent) / spread, 0.0), 0.5) if spread else 0.0
+
+
+def repeat_check(hearings, repeat: float, title: str) -> None:
+    pairs, wrong, independent, spread = repeat_pairs(hearings)
+    print(f"\n{title}: {pairs} pairs of hearings of one recording in two conditions, one meaning heard; "
+          f"both wrong: {wrong}; predicted, as independent chances: {independent:.2f}, with repeat "
+          f"{repeat}: {independent + repeat * spread:.2f} (the repeat these pairs fit: "
+          f"{fit_repeat(wrong, independent, spread):.4f})")
 
 
 def reliability(hearings, title: str) -> None:
@@ -282,11 +323,13 @@ def main() -> None:
               f"\n\nridge penalty {l2} (leave-one-voice-out log loss by penalty: {losses})"
               f"\n\nbars (chance wrong): {spec['bars']}")
         reliability(on_tuning, f"{engine}, tuning set")
+        repeat_check(on_tuning, spec["bars"]["repeat"], f"{engine}, tuning set")
         per_condition(on_tuning, spec["bars"], f"{engine}, tuning set")
         if report:
             on_report = judged(engine, spec, report)
             print(f"\nlog loss of every hearing, report set: {log_loss(on_report):.4f}")
             reliability(on_report, f"{engine}, report set")
+            repeat_check(on_report, spec["bars"]["repeat"], f"{engine}, report set")
             per_condition(on_report, spec["bars"], f"{engine}, report set")
     if args.write:
         header = ("# The acceptance models: the chance a heard meaning is wrong, from each engine's evidence\n"

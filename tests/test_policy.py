@@ -4,12 +4,14 @@ properties. (Red flags: RED_FLAG_TABLE, tests/test_hearing_fails_safe.py.)"""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from voiceassist.dialogue.evidence import Bars
-from voiceassist.dialogue.policy import ACCEPT, READ_BACK, UNHEARD, Hearing, decide, yes_confirms
+from voiceassist.dialogue.policy import ACCEPT, READ_BACK, UNHEARD, Hearing, Vote, decide, vote, yes_confirms
 
 # Taken alone at 10% wrong when strict (a "no" that could lower the level),
 # at 30% otherwise; read back up to 65%.
@@ -80,3 +82,42 @@ def test_a_yes_to_the_read_back():
     assert yes_confirms(faint, None, answer, "calf")  # 0.40 x 0.60 = 24%: within fair
     assert not yes_confirms(faint, False, answer, "calf")  # the engines disagreed on it
     assert not yes_confirms(faint, None, answer, "calf", strict=True)  # not within firm
+
+
+# ----------------------------------------------------- hearings of one answer together
+
+REPEAT = st.floats(0.0, 0.5)
+CHANCE = st.floats(1e-4, 1.0)
+
+
+@given(REPEAT, st.lists(CHANCE, min_size=1, max_size=5))
+def test_hearings_alike_are_never_surer_than_a_mishearing_that_repeats_allows(repeat, chances):
+    """Bars.all_wrong: hearings of one answer are all wrong at least as often
+    as independent chances say, and never less often than the likeliest
+    mishearing repeating (`repeat`): the same hearing again and again does
+    not make a no firm."""
+    bars = Bars(firm=0.02, fair=0.1, weak=0.5, repeat=repeat)
+    both = bars.all_wrong(chances)
+    assert math.prod(chances) - 1e-12 <= both <= max(chances) + 1e-12
+    assert both >= max(chances) * repeat - 1e-12
+    if repeat == 0:
+        assert both == pytest.approx(math.prod(chances))
+
+
+@given(REPEAT, st.floats(1e-4, 0.05))
+def test_the_vote_bar_is_two_hearings_alike_within_the_firm_bar(repeat, firm):
+    bars = Bars(firm=firm, fair=0.1, weak=0.5, repeat=repeat)
+    assert bars.all_wrong([bars.vote, bars.vote]) == pytest.approx(firm, rel=1e-6)
+    assert bars.for_meaning("answer:no") == bars
+
+
+@given(REPEAT, CHANCE, CHANCE)
+def test_a_red_flag_no_heard_twice_decides_only_within_the_firm_bar(repeat, first, second):
+    """RED_FLAG_TABLE settles a red flag on two votes alike (n, n: no). Two
+    hearings are two votes only when both are wrong, by Bars.all_wrong, within
+    the firm bar."""
+    bars = Bars(firm=0.02, fair=0.1, weak=0.5, repeat=repeat)
+    pending = Hearing("no", "answer", first, bars)
+    now = Hearing("no", "answer", second, bars)
+    if vote(pending) is Vote.NO and vote(now, pending) is Vote.NO:
+        assert bars.all_wrong([first, second]) <= bars.firm * (1 + 1e-9)

@@ -78,13 +78,19 @@ class Logistic:
 class Bars:
     """Chances of being wrong at or below which a hearing is (policy.py):
     firm: a red flag's answer taken on one hearing;
-    vote: a red flag's answer that, heard alike twice, is taken (twice over
-      within firm: its square root when not given);
+    vote: a red flag's answer that, heard alike twice, is taken (both
+      wrong within firm, by `all_wrong`, when not given);
     fair: any other answer taken on one hearing (wrong at most 1% of the
       time, on the tuning set);
     weak: read back.
     calibrated: the chances are measured ones (a fitted model), so two
-    hearings' chances can be multiplied; a recogniser's raw confidence is not.
+    hearings' chances can be weighed together; a recogniser's raw
+    confidence is not.
+    repeat: the chance that a wrong hearing of an answer is heard the same
+      way again for a reason the chances do not see (one voice, one
+      phrasing: rp_f4's "I have" was heard as "i haven't" in the quiet room
+      and in fan noise), measured on the tuning set (acceptance.py). Two
+      hearings are not two independent chances (`all_wrong`).
     firm_by_meaning: a meaning's own firm bar, where it has one ("answer:no"):
       noise turns one answer into another far more often than back (babble
       masks the "n't" of "I haven't": a no heard as "I have", never a yes
@@ -98,12 +104,34 @@ class Bars:
     vote: float = -1.0
     calibrated: bool = True
     firm_by_meaning: tuple[tuple[str, float], ...] = ()
+    repeat: float = 0.0
 
     def __post_init__(self):
         if self.vote < 0:
-            object.__setattr__(self, "vote", math.sqrt(self.firm))
+            object.__setattr__(self, "vote", self.twice_within(self.firm))
         if isinstance(self.firm_by_meaning, Mapping):
             object.__setattr__(self, "firm_by_meaning", tuple(sorted(self.firm_by_meaning.items())))
+
+    def all_wrong(self, chances: list[float]) -> float:
+        """The chance that hearings of one answer, each with its chance of
+        being wrong, are all wrong: the likeliest to be wrong is; then the
+        rest are too, either because its mishearing repeats (`repeat`) or
+        each on its own chance."""
+        if not chances:
+            return 1.0
+        first, *rest = sorted(chances, reverse=True)
+        if not rest:
+            return first
+        return first * (self.repeat + (1.0 - self.repeat) * math.prod(rest))
+
+    def twice_within(self, bar: float) -> float:
+        """The chance at or below which two hearings alike are both wrong
+        within `bar` (all_wrong([v, v]) == bar; the square root when
+        mishearings do not repeat)."""
+        r = self.repeat
+        if r <= 0:
+            return math.sqrt(bar)
+        return (-r + math.sqrt(r * r + 4 * (1 - r) * bar)) / (2 * (1 - r))
 
     def for_meaning(self, meaning: str) -> "Bars":
         """The bars for a hearing of `meaning` ("answer:no"): its own firm bar
@@ -111,7 +139,7 @@ class Bars:
         firm = dict(self.firm_by_meaning).get(meaning)
         if firm is None:
             return self
-        return replace(self, firm=firm, vote=math.sqrt(firm), firm_by_meaning=())
+        return replace(self, firm=firm, vote=self.twice_within(firm), firm_by_meaning=())
 
 
 @dataclass(frozen=True)

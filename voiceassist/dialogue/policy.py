@@ -25,7 +25,6 @@ Pure: no audio, no clock.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Mapping
@@ -194,16 +193,15 @@ def vote(h: Hearing, pending: Hearing | None = None) -> Vote:
     is still safe: a red flag unresolved at the cap counts as yes.
 
     `pending`: the vote the question is being checked for. A hearing that
-    agrees with it is a vote when the chance that both are wrong is within the
-    firm bar: "no" heard at 3% and then at 16% in babble is a no (the product
-    of two hearings' chances is conservative: of 1,304 such pairs on the
-    tuning set it predicts 10.7 wrong and none was; acceptance.py). Only
-    for measured chances: a raw confidence is not a probability."""
-    bar = h.bars.vote
-    if (pending is not None and h.bars.calibrated and h.value is not None and pending.value == h.value
-            and pending.p_wrong > 0):
-        bar = min(h.bars.weak, max(bar, h.bars.firm / pending.p_wrong))
-    if h.value is None or h.p_wrong > bar:
+    agrees with it is a vote when the chance that both are wrong
+    (Bars.all_wrong: a mishearing that repeats counted) is within the firm
+    bar: "no" heard at 3% and then at 16% in babble is a no. Only for
+    measured chances: a raw confidence is not a probability."""
+    if h.value is None:
+        return Vote.UNHEARD
+    agrees = pending is not None and h.bars.calibrated and pending.value == h.value
+    backed = agrees and h.p_wrong <= h.bars.weak and h.bars.all_wrong([pending.p_wrong, h.p_wrong]) <= h.bars.firm
+    if h.p_wrong > h.bars.vote and not backed:
         return Vote.UNHEARD
     if h.value == YES:
         return Vote.YES_FIRM if h.firm else Vote.YES
@@ -265,7 +263,7 @@ def decide(earlier: list[Hearing], now: Hearing, rejected: frozenset[str] = froz
     if now.p_wrong <= bar:
         return ACCEPT
     same = [h for h in earlier if h.value == now.value]
-    if same and math.prod(h.p_wrong for h in same + [now]) <= bar:
+    if same and now.bars.all_wrong([h.p_wrong for h in same + [now]]) <= bar:
         return ACCEPT
     if now.weak or same:
         return READ_BACK
@@ -281,9 +279,11 @@ def yes_confirms(yes: Hearing, agreed: bool | None, earlier: list[Hearing], valu
     "yep" to the read-back of a "yeah" was never taken, and the question was
     asked to its cap (the Caribbean voice, quiet room, measured). Two engines
     that disagree on the yes (`agreed` False), without a model to weigh it:
-    not a yes. `earlier`: the question's hearings so far."""
+    not a yes. `earlier`: the question's hearings so far. The yes is
+    another word to another question, so its mishearing is not the
+    answer's repeated: their chances multiply."""
     bar = yes.bars.firm if strict else yes.bars.fair
-    answer = math.prod(e.p_wrong for e in earlier if e.value == value)
+    answer = yes.bars.all_wrong([e.p_wrong for e in earlier if e.value == value])
     if yes.p_wrong <= bar:
         return True
     weighed = yes.bars.calibrated or agreed is not False
