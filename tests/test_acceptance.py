@@ -355,3 +355,35 @@ def test_a_command_that_changes_something_heard_over_a_question_waits(rules, pro
         turn = d.handle(heard)
         changed = turn.action == said or turn.listen.question == first.listen.question
         assert changed == done, (heard.over_speech, turn.say)
+
+
+# us_klatt (report set), babble at 10 dB, asked where the pain is worst: "behind
+# my knee" heard by Whisper as "goodbye" (pocketsphinx: behind the knee), then the
+# answer "no" to "Do you want to stop now?" heard by both as "i have".
+GOODBYE = {"pocketsphinx_meaning": "option:behind_knee", "pocketsphinx_score": -13.286,
+           "pocketsphinx_confidence": 0.4525, "whisper_posterior": 0.9329, "whisper_margin": 2.729,
+           "whisper_in_grammar": 0.998, "whisper_meaning": "command:stop",
+           "whisper_second_meaning": "option:behind_knee", "agreed": 0.0}
+I_HAVE = {"pocketsphinx_meaning": "answer:yes", "pocketsphinx_score": 2.857, "pocketsphinx_confidence": 1.0,
+          "whisper_posterior": 0.741, "whisper_margin": 1.104, "whisper_in_grammar": 0.994,
+          "whisper_meaning": "answer:yes", "whisper_second_meaning": "answer:no", "agreed": 1.0}
+
+
+@pytest.mark.parametrize("yes, stops", [(I_HAVE, False), ({**I_HAVE, "whisper_posterior": 0.999,
+                                                            "whisper_margin": 9.0}, True)])
+def test_stopping_needs_the_stop_and_the_yes_together_as_sure_as_a_red_flag(rules, prompts, yes, stops):
+    """A doubtful "stop" (33% wrong) and a fair "yes" to "Do you want to stop
+    now?" (7%) ended us_klatt's consultation as self-care where a doctor was
+    due: both wrong is 2.4%, not within the firm bar. A yes that makes the
+    pair sure still stops."""
+    d = Dialogue(rules, prompts)
+    turn = d.start()
+    while turn.listen.kind != "choice":
+        turn = d.handle(Heard("no"))
+    question = turn.listen.question
+    turn = d.handle(Heard("goodbye", 0.93, 7.9, engine=PAIR, agreed=False, evidence=GOODBYE))
+    assert turn.listen.confirming == "stop"
+    turn = d.handle(Heard("i have", 0.99, 10.8, engine=PAIR, agreed=True, evidence=yes))
+    assert turn.done == stops
+    if not stops:
+        assert turn.listen.question == question and turn.listen.kind == "choice"

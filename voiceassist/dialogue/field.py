@@ -88,7 +88,7 @@ class Field:
         listen = self.listen
         h = self.hearing(event)
         if h.kind == "command":
-            return self._command(h)
+            return self._command(h, event)
         if listen.kind == "confirm":
             return self._confirmed(h, event)
         if listen.red_flag:
@@ -176,7 +176,7 @@ class Field:
         """The answer to "I heard X. Is that right?" or "Do you want to stop?"."""
         listen = self.listen
         if listen.confirming == "stop":
-            if h.value == YES and h.fair:
+            if h.value == YES and self.current.stops(h, event):
                 return self.settle(Stopped())
             return self._back([])
         if h.value == YES and self.current.confirms(h, event, listen.confirming):
@@ -192,17 +192,18 @@ class Field:
         self.current.return_to = None
         return self._ask(say, self._question_listen())
 
-    def _command(self, h: Hearing) -> Turn:
+    def _command(self, h: Hearing, event: Heard) -> Turn:
         p, cmd = self.prompts, h.value
         if not h.weak:
             return self._unheard("no_match")
         if cmd == "stop":
-            if h.firm or self.listen.confirming == "stop":
+            if h.firm or (self.listen.confirming == "stop" and self.current.stops(h, event)):
                 return self.settle(Stopped())
             # Stopping loses the whole consultation: in noise or when unsure
             # (babble is taken for "stop", measured), ask first.
             if self.listen.kind != "confirm":
                 self.current.return_to = self.listen
+            self.current.stop_heard = h
             return self._ask([], asking.stop_listen(p, self.listen))
         if cmd in CHANGING and not h.fair:
             # Going back, or speaking slower, on a mishearing costs more than asking again.

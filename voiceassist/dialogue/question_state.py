@@ -28,6 +28,7 @@ class QuestionState:
         self.heard_yes = False  # a red flag's yes was heard, however faintly: never dropped
         self.no_input = self.no_match = 0
         self.return_to: Listen | None = None  # the prompt a read-back or "stop?" came from
+        self.stop_heard: Hearing | None = None  # the "stop" that "Do you want to stop?" checks
 
     def red_flag_step(self, h: Hearing) -> Stage | Resolution:
         """A red flag's answer heard once more: its next stage, or its
@@ -56,6 +57,18 @@ class QuestionState:
         (policy.yes_confirms), weighed with this question's hearings of it."""
         strict = value in LOWERING and self.return_to is not None and self.return_to.raises_level
         return yes_confirms(yes, event.agreed, self.hearings, value, strict)
+
+    def stops(self, h: Hearing, event: Heard) -> bool:
+        """Whether a "yes" (or "stop" again) to "Do you want to stop?" ends
+        the consultation: a yes any question would take alone (fair) that,
+        weighed with the "stop" it checks, is as sure as a red flag's answer
+        (yes_confirms, strict). Stopping
+        wrongly loses the whole consultation: babble made "goodbye" of
+        "behind my knee", then "i have" of the answer "no, I haven't" (fair
+        alone), and us_klatt's arthritis ended as self-care (report set,
+        babble at 10 dB)."""
+        heard = [self.stop_heard] if self.stop_heard is not None else []
+        return h.fair and yes_confirms(h, event.agreed, heard, "stop", strict=True)
 
     def reject(self, value: str) -> None:
         """The person said `value` was wrong when it was read back: it is
