@@ -387,3 +387,19 @@ def test_stopping_needs_the_stop_and_the_yes_together_as_sure_as_a_red_flag(rule
     assert turn.done == stops
     if not stops:
         assert turn.listen.question == question and turn.listen.kind == "choice"
+
+
+def test_stop_said_twice_is_weighed_as_one_word_that_may_repeat(rules, prompts):
+    """"Stop" heard at 8% wrong (fair, not firm), and again at 8% to "Do you
+    want to stop now?": as independent chances both are wrong 0.64%, within
+    the firm bar (0.7%); one word heard twice may be one mishearing twice
+    (Bars.all_wrong: 0.93%), so it is not a stop. A yes is another word."""
+    bars = default_models()[PAIR].bars
+    d = Dialogue(rules, prompts, models=_fixed_chance(0.08, bars))
+    turn = d.start()
+    assert 0.08 ** 2 <= bars.firm < bars.all_wrong([0.08, 0.08])
+    stop = {"pocketsphinx_meaning": "command:stop", "whisper_meaning": "command:stop", "agreed": 1.0}
+    heard = Heard("stop", 0.99, 60.0, engine=PAIR, agreed=True, evidence=stop)
+    assert d.handle(heard).listen.confirming == "stop"
+    turn = d.handle(heard)
+    assert not turn.done and turn.listen.confirming == "stop"

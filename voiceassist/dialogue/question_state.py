@@ -60,14 +60,16 @@ class QuestionState:
 
     def stops(self, h: Hearing, event: Heard) -> bool:
         """Whether a "yes" (or "stop" again) to "Do you want to stop?" ends
-        the consultation: a yes any question would take alone (fair) that,
-        weighed with the "stop" it checks, is as sure as a red flag's answer
-        (yes_confirms, strict). Stopping
-        wrongly loses the whole consultation: babble made "goodbye" of
-        "behind my knee", then "i have" of the answer "no, I haven't" (fair
-        alone), and us_klatt's arthritis ended as self-care (report set,
-        babble at 10 dB)."""
+        the consultation: a hearing any question would take alone (fair)
+        that, weighed with the "stop" it checks, is as sure as a red flag's
+        answer (a yes: yes_confirms, strict; "stop" again: two hearings of
+        one word, Bars.all_wrong). Stopping wrongly loses the whole
+        consultation: babble made "goodbye" of "behind my knee", then "i
+        have" of the answer "no, I haven't" (fair alone), and us_klatt's
+        arthritis ended as self-care (report set, babble at 10 dB)."""
         heard = [self.stop_heard] if self.stop_heard is not None else []
+        if h.value == "stop":  # the same word again: its mishearing may repeat
+            return h.fair and h.bars.all_wrong([s.p_wrong for s in heard] + [h.p_wrong]) <= h.bars.firm
         return h.fair and yes_confirms(h, event.agreed, heard, "stop", strict=True)
 
     def reject(self, value: str) -> None:
