@@ -216,7 +216,8 @@ def choose_bars(hearings: list[tuple[dict, str, float]]) -> dict:
             fair = max(fair, float(pw))
     bars = {"firm": firm, "fair": round(fair, 5), "weak": WEAK_MAX}
     bars |= {"firm_by_meaning": by_meaning} if by_meaning else {}
-    return bars | {"repeat": round(fit_repeat(*repeat_pairs(hearings)[1:]), 4)}
+    bars["repeat"] = round(fit_repeat(*repeat_pairs(hearings)[1:]), 4)
+    return bars
 
 
 def repeat_pairs(hearings: list[tuple[dict, str, float]]) -> tuple[int, int, float, float]:

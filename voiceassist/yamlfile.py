@@ -44,7 +44,7 @@ class _DuplicateKey(yaml.MarkedYAMLError):
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _loader(text_keys: Collection[str], all_text: bool) -> type[yaml.SafeLoader]:
+def _loader(text_keys: Collection[str], all_text: bool) -> type:
     class Loader(_SAFE_LOADER):
         def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict:
             seen: dict[Any, int] = {}
